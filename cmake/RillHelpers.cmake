@@ -1,0 +1,30 @@
+# Compiler settings that apply to rill's own targets only (PRIVATE), never to
+# the targets of a project that embeds rill.
+
+# rill_apply_warnings(target): the warning set rill's code is kept clean under.
+function(rill_apply_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+    -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+    -Wimplicit-fallthrough)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    target_compile_options(${target} PRIVATE -Wthread-safety)
+  endif()
+  if(RILL_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# rill_apply_sanitizers(target): instruments a target with RILL_SANITIZE.
+function(rill_apply_sanitizers target)
+  if(RILL_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${RILL_SANITIZE}
+      -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${RILL_SANITIZE})
+  endif()
+endfunction()
+
+# rill_setup_target(target): warnings and sanitizers for one of rill's targets.
+function(rill_setup_target target)
+  rill_apply_warnings(${target})
+  rill_apply_sanitizers(${target})
+endfunction()

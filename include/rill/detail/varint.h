@@ -1,0 +1,71 @@
+// Varint decoding used by the inline record iteration of <rill/record.h>.
+// Not part of rill's API: names in rill::detail may change in any release.
+//
+// Kafka's records use the varint of Protocol Buffers (7 bits per byte, least
+// significant group first, high bit set on every byte but the last) and, for
+// signed fields, zigzag encoding: 0, -1, 1, -2 ... map to 0, 1, 2, 3 ...
+#ifndef RILL_DETAIL_VARINT_H_
+#define RILL_DETAIL_VARINT_H_
+
+#include <cstdint>
+
+namespace rill::detail {
+
+inline constexpr int kMaxVarint32Bytes = 5;
+inline constexpr int kMaxVarint64Bytes = 10;
+
+inline constexpr uint32_t ZigZagEncode32(int32_t v) {
+  return (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31);
+}
+inline constexpr uint64_t ZigZagEncode64(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline constexpr int32_t ZigZagDecode32(uint32_t v) {
+  return static_cast<int32_t>((v >> 1) ^ (~(v & 1) + 1));
+}
+inline constexpr int64_t ZigZagDecode64(uint64_t v) {
+  return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
+}
+
+// DecodeUnsignedVarint64(p, limit, &v): decodes the varint at [p, limit) of
+// at most `max_bytes` bytes. Returns the byte after it, or nullptr when the
+// varint runs past `limit` or is longer than `max_bytes`. Never reads at or
+// beyond `limit`.
+inline const char* DecodeUnsignedVarint(const char* p, const char* limit, int max_bytes,
+                                        uint64_t* v) {
+  if (p < limit && static_cast<signed char>(*p) >= 0) {  // One byte: the usual case.
+    *v = static_cast<uint8_t>(*p);
+    return p + 1;
+  }
+  uint64_t result = 0;
+  for (int shift = 0, i = 0; i < max_bytes && p < limit; ++i, shift += 7) {
+    const uint8_t byte = static_cast<uint8_t>(*p++);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      *v = result;
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+// DecodeVarint32 / DecodeVarint64: a zigzag-encoded signed varint, as Kafka's
+// record fields use. Same contract as DecodeUnsignedVarint.
+inline const char* DecodeVarint32(const char* p, const char* limit, int32_t* v) {
+  uint64_t u;
+  p = DecodeUnsignedVarint(p, limit, kMaxVarint32Bytes, &u);
+  if (p == nullptr || u > 0xffffffffu) return nullptr;
+  *v = ZigZagDecode32(static_cast<uint32_t>(u));
+  return p;
+}
+inline const char* DecodeVarint64(const char* p, const char* limit, int64_t* v) {
+  uint64_t u;
+  p = DecodeUnsignedVarint(p, limit, kMaxVarint64Bytes, &u);
+  if (p == nullptr) return nullptr;
+  *v = ZigZagDecode64(u);
+  return p;
+}
+
+}  // namespace rill::detail
+
+#endif  // RILL_DETAIL_VARINT_H_

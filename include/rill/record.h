@@ -1,0 +1,277 @@
+// Records as rill's API sees them.
+//
+// `Record` is what a producer sends: views of the caller's bytes, read only
+// during the call that takes it. `RecordView` is what a consumer reads: views
+// into the log's memory (usually the memory-mapped segment itself), valid for
+// as long as the object that handed it out says (for a Consumer, until its
+// next Poll).
+//
+// Thread-safety: all types here are plain values. Concurrent const access is
+// safe; a RecordView is as valid on another thread as on the one that got it.
+#ifndef RILL_RECORD_H_
+#define RILL_RECORD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "rill/detail/varint.h"
+
+namespace rill {
+
+// Header: one record header, as Kafka defines it: a key (UTF-8 by
+// convention; rill does not check) and a value that may be null.
+struct Header {
+  std::string_view key;
+  std::optional<std::string_view> value;
+
+  friend bool operator==(const Header&, const Header&) = default;
+};
+
+// Record: a record to send. Key and value may each be null (unset) or empty;
+// Kafka distinguishes the two and so does rill. A null value on a compacted
+// topic is a tombstone.
+//
+//   producer.Send("orders", {.key = "user-42", .value = payload});
+struct Record {
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  // Headers, in order; keys may repeat.
+  std::span<const Header> headers;
+  // Milliseconds since the Unix epoch. Unset means "now" at send time. On a
+  // topic with log-append time, the log's clock replaces it.
+  std::optional<int64_t> timestamp;
+};
+
+namespace detail {
+class RecordDecoder;
+}  // namespace detail
+
+// HeadersView: the headers of a RecordView, decoded lazily as one iterates.
+// Valid as long as the RecordView it came from.
+class HeadersView {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Header;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Header*;
+    using reference = const Header&;
+
+    Iterator() = default;
+    const Header& operator*() const { return current_; }
+    const Header* operator->() const { return &current_; }
+    Iterator& operator++() {
+      Advance();
+      return *this;
+    }
+    void operator++(int) { Advance(); }
+    friend bool operator==(const Iterator& a, const Iterator& b) { return a.left_ == b.left_; }
+
+   private:
+    friend class HeadersView;
+    Iterator(const char* p, const char* end, int32_t count) : p_(p), end_(end), left_(count) {
+      if (left_ > 0) Decode();
+    }
+    void Advance() {
+      if (--left_ > 0) Decode();
+    }
+    // Decodes the header at p_ into current_. The bytes were checked when the
+    // record was decoded, so a failure cannot happen; it ends the iteration.
+    void Decode() {
+      int32_t len;
+      const char* p = detail::DecodeVarint32(p_, end_, &len);
+      if (p == nullptr || len < 0 || len > end_ - p) return Stop();
+      current_.key = std::string_view(p, static_cast<size_t>(len));
+      p += len;
+      p = detail::DecodeVarint32(p, end_, &len);
+      if (p == nullptr || len < -1 || len > end_ - p) return Stop();
+      if (len < 0) {
+        current_.value.reset();
+      } else {
+        current_.value = std::string_view(p, static_cast<size_t>(len));
+        p += len;
+      }
+      p_ = p;
+    }
+    void Stop() { left_ = 0; }
+
+    const char* p_ = nullptr;
+    const char* end_ = nullptr;
+    int32_t left_ = 0;  // Headers not yet passed, counting the current one.
+    Header current_;
+  };
+
+  HeadersView() = default;
+  Iterator begin() const { return Iterator(begin_, end_, count_); }
+  Iterator end() const { return Iterator(); }
+  int32_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+
+ private:
+  friend class detail::RecordDecoder;
+  HeadersView(const char* begin, const char* end, int32_t count)
+      : begin_(begin), end_(end), count_(count) {}
+
+  const char* begin_ = nullptr;
+  const char* end_ = nullptr;
+  int32_t count_ = 0;
+};
+
+// RecordView: one record read from the log. Every accessor is a cheap field
+// read; key(), value() and headers() are views into the log's memory.
+class RecordView {
+ public:
+  RecordView() = default;
+
+  // The record's offset in its partition.
+  int64_t offset() const { return offset_; }
+  // Milliseconds since the Unix epoch: the producer's create time, or the
+  // log's append time on a topic configured for it.
+  int64_t timestamp() const { return timestamp_; }
+  // key(): the key, or an empty view when the key is null (see has_key()).
+  bool has_key() const { return key_size_ >= 0; }
+  std::string_view key() const {
+    return has_key() ? std::string_view(key_, static_cast<size_t>(key_size_)) : std::string_view();
+  }
+  // value(): the value, or an empty view when it is null (a tombstone).
+  bool has_value() const { return value_size_ >= 0; }
+  std::string_view value() const {
+    return has_value() ? std::string_view(value_, static_cast<size_t>(value_size_))
+                       : std::string_view();
+  }
+  HeadersView headers() const { return headers_; }
+
+ private:
+  friend class detail::RecordDecoder;
+
+  int64_t offset_ = 0;
+  int64_t timestamp_ = 0;
+  const char* key_ = nullptr;
+  const char* value_ = nullptr;
+  int32_t key_size_ = -1;
+  int32_t value_size_ = -1;
+  HeadersView headers_;
+};
+
+namespace detail {
+
+// RecordDecoder: walks the records of one RecordBatch v2 (already
+// decompressed) and checks every length against the bytes it was given. Not
+// part of rill's API; lib/format wraps it (see lib/format/batch_reader.h).
+class RecordDecoder {
+ public:
+  struct BatchInfo {
+    int64_t base_offset = 0;
+    int64_t base_timestamp = 0;
+    int64_t max_timestamp = 0;
+    int32_t last_offset_delta = 0;
+    int32_t record_count = 0;
+    bool log_append_time = false;
+  };
+
+  RecordDecoder() = default;
+  RecordDecoder(const char* begin, const char* end, const BatchInfo& info)
+      : begin_(begin), p_(begin), end_(end), info_(info) {}
+
+  // Next(&r): decodes the next record into `r` and returns true; returns
+  // false at the end of the batch or at the first malformed byte, and then
+  // error() tells which (nullptr at a clean end). Never reads outside
+  // [begin, end).
+  bool Next(RecordView* r) {
+    if (decoded_ == info_.record_count) {
+      if (p_ != end_) return Fail("bytes left over after the last record");
+      return false;
+    }
+    if (error_ != nullptr) return false;
+    int32_t length;
+    const char* p = DecodeVarint32(p_, end_, &length);
+    if (p == nullptr) return Fail("record length is not a valid varint");
+    if (length < 0 || length > end_ - p) return Fail("record length runs past the batch");
+    const char* const record_end = p + length;
+    if (p == record_end) return Fail("record too short for its attributes");
+    ++p;  // Attributes: unused by Kafka; ignored.
+    int64_t timestamp_delta;
+    p = DecodeVarint64(p, record_end, &timestamp_delta);
+    if (p == nullptr) return Fail("record timestampDelta is not a valid varint");
+    int32_t offset_delta;
+    p = DecodeVarint32(p, record_end, &offset_delta);
+    if (p == nullptr) return Fail("record offsetDelta is not a valid varint");
+    if (offset_delta <= last_offset_delta_ || offset_delta > info_.last_offset_delta) {
+      return Fail("record offsetDelta out of order or past lastOffsetDelta");
+    }
+    int32_t key_size;
+    p = DecodeVarint32(p, record_end, &key_size);
+    if (p == nullptr || key_size < -1 || key_size > record_end - p) {
+      return Fail("record key length is invalid");
+    }
+    const char* key = p;
+    if (key_size > 0) p += key_size;
+    int32_t value_size;
+    p = DecodeVarint32(p, record_end, &value_size);
+    if (p == nullptr || value_size < -1 || value_size > record_end - p) {
+      return Fail("record value length is invalid");
+    }
+    const char* value = p;
+    if (value_size > 0) p += value_size;
+    int32_t header_count;
+    p = DecodeVarint32(p, record_end, &header_count);
+    if (p == nullptr || header_count < 0) return Fail("record header count is invalid");
+    const char* const headers = p;
+    for (int32_t i = 0; i < header_count; ++i) {
+      int32_t len;
+      p = DecodeVarint32(p, record_end, &len);
+      if (p == nullptr || len < 0 || len > record_end - p) return Fail("header key length is invalid");
+      p += len;
+      p = DecodeVarint32(p, record_end, &len);
+      if (p == nullptr || len < -1 || len > record_end - p) {
+        return Fail("header value length is invalid");
+      }
+      if (len > 0) p += len;
+    }
+    if (p != record_end) return Fail("record length disagrees with its fields");
+
+    r->offset_ = info_.base_offset + offset_delta;
+    r->timestamp_ =
+        info_.log_append_time ? info_.max_timestamp : info_.base_timestamp + timestamp_delta;
+    r->key_ = key;
+    r->key_size_ = key_size;
+    r->value_ = value;
+    r->value_size_ = value_size;
+    r->headers_ = HeadersView(headers, record_end, header_count);
+    last_offset_delta_ = offset_delta;
+    p_ = record_end;
+    ++decoded_;
+    return true;
+  }
+
+  // error(): why Next() stopped early, or nullptr. A static string.
+  const char* error() const { return error_; }
+  // error_position(): byte position within the records where the malformed
+  // record starts.
+  std::ptrdiff_t error_position() const { return p_ - begin_; }
+  int32_t decoded() const { return decoded_; }
+
+ private:
+  bool Fail(const char* why) {
+    error_ = why;
+    return false;
+  }
+
+  const char* begin_ = nullptr;
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
+  BatchInfo info_;
+  int32_t decoded_ = 0;
+  int32_t last_offset_delta_ = -1;
+  const char* error_ = nullptr;
+};
+
+}  // namespace detail
+}  // namespace rill
+
+#endif  // RILL_RECORD_H_
