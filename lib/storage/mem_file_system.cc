@@ -1,0 +1,503 @@
+#include "storage/mem_file_system.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "storage/posix_file_system.h"
+
+namespace rill {
+namespace {
+
+constexpr uint64_t kBlock = 4096;
+
+uint64_t RoundUp(uint64_t n) { return (n + kBlock - 1) & ~(kBlock - 1); }
+
+}  // namespace
+
+// A file's content, shared by every File and Mapping open on it and by the
+// namespace entries that name it.
+struct MemFileSystem::Node {
+  explicit Node(MemFileSystem* owner) : fs(owner) {}
+  ~Node() {
+    if (base != nullptr) munmap(base, capacity);
+    (void)fs->ReserveSpace(-static_cast<int64_t>(RoundUp(size)));  // Freeing cannot fail.
+  }
+
+  // Makes room for `need` bytes. A mapped node cannot move.
+  absl::Status Reserve(uint64_t need) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (need <= capacity) return absl::OkStatus();
+    if (mappings > 0) {
+      return absl::FailedPreconditionError("in-memory file cannot grow past its mapping");
+    }
+    uint64_t cap = std::max<uint64_t>(RoundUp(need), 64 << 10);
+    if (cap < capacity * 2) cap = capacity * 2;
+    void* p = mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED) return ErrnoStatus(errno, "mmap", "in-memory file");
+    if (base != nullptr) {
+      std::memcpy(p, base, size);
+      munmap(base, capacity);
+    }
+    base = static_cast<char*>(p);
+    capacity = cap;
+    return absl::OkStatus();
+  }
+
+  // Sets the size, charging the file system for the difference.
+  absl::Status Resize(uint64_t new_size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (new_size == size) return absl::OkStatus();
+    if (absl::Status s = fs->ReserveSpace(static_cast<int64_t>(RoundUp(new_size)) -
+                                          static_cast<int64_t>(RoundUp(size)));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = Reserve(new_size); !s.ok()) {
+      (void)fs->ReserveSpace(static_cast<int64_t>(RoundUp(size)) -
+                             static_cast<int64_t>(RoundUp(new_size)));  // Undo: cannot fail.
+      return s;
+    }
+    if (new_size < size) {
+      // Bytes past the end read as zero if the file grows again.
+      std::memset(base + new_size, 0, size - new_size);
+    }
+    size = new_size;
+    return absl::OkStatus();
+  }
+
+  // Records [offset, offset+n) and the current size as durable.
+  void MarkDurable(uint64_t offset, uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!fs->options().track_durability) return;
+    durable.resize(size, '\0');
+    const uint64_t end = std::min(offset + n, size);
+    if (offset < end) std::memcpy(durable.data() + offset, base + offset, end - offset);
+  }
+
+  MemFileSystem* const fs;
+  absl::Mutex mu;
+  char* base ABSL_GUARDED_BY(mu) = nullptr;
+  uint64_t capacity ABSL_GUARDED_BY(mu) = 0;
+  uint64_t size ABSL_GUARDED_BY(mu) = 0;
+  int mappings ABSL_GUARDED_BY(mu) = 0;
+  std::string durable ABSL_GUARDED_BY(mu);  // Content as of the last sync.
+};
+
+namespace {
+
+using Node = MemFileSystem::Node;
+
+class MemMapping final : public Mapping {
+ public:
+  MemMapping(std::shared_ptr<Node> node, char* data, uint64_t length)
+      : Mapping(data, length), node_(std::move(node)) {}
+  ~MemMapping() override {
+    absl::MutexLock lock(&node_->mu);
+    --node_->mappings;
+  }
+
+  absl::Status Sync(uint64_t offset, uint64_t n) override {
+    if (absl::Status s = node_->fs->CheckFault(kMemFsSync); !s.ok()) return s;
+    absl::MutexLock lock(&node_->mu);
+    node_->MarkDurable(offset, n);
+    return absl::OkStatus();
+  }
+
+  void Populate(uint64_t, uint64_t) override {}
+
+ private:
+  std::shared_ptr<Node> node_;
+};
+
+class MemFile final : public File {
+ public:
+  MemFile(std::string path, std::shared_ptr<Node> node, bool writable)
+      : File(std::move(path)), node_(std::move(node)), writable_(writable) {}
+
+  absl::StatusOr<uint64_t> Size() override {
+    absl::MutexLock lock(&node_->mu);
+    return node_->size;
+  }
+
+  absl::StatusOr<uint64_t> AllocatedBytes() override {
+    absl::MutexLock lock(&node_->mu);
+    return RoundUp(node_->size);
+  }
+
+  absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n, char* dst) override {
+    if (absl::Status s = node_->fs->CheckFault(kMemFsRead); !s.ok()) return s;
+    absl::MutexLock lock(&node_->mu);
+    if (offset >= node_->size) return 0;
+    const size_t count = static_cast<size_t>(std::min<uint64_t>(n, node_->size - offset));
+    std::memcpy(dst, node_->base + offset, count);
+    return count;
+  }
+
+  absl::Status WriteAt(uint64_t offset, std::string_view data) override {
+    if (!writable_) return ErrnoStatus(EBADF, "write", path());
+    if (absl::Status s = node_->fs->CheckFault(kMemFsWrite); !s.ok()) return s;
+    absl::MutexLock lock(&node_->mu);
+    if (offset + data.size() > node_->size) {
+      if (absl::Status s = node_->Resize(offset + data.size()); !s.ok()) return Annotate(s);
+    }
+    if (!data.empty()) std::memcpy(node_->base + offset, data.data(), data.size());
+    return absl::OkStatus();
+  }
+
+  absl::Status Truncate(uint64_t size) override {
+    if (!writable_) return ErrnoStatus(EBADF, "ftruncate", path());
+    if (absl::Status s = node_->fs->CheckFault(kMemFsTruncate); !s.ok()) return s;
+    absl::MutexLock lock(&node_->mu);
+    return Annotate(node_->Resize(size));
+  }
+
+  absl::Status Allocate(uint64_t offset, uint64_t n) override {
+    if (!writable_) return ErrnoStatus(EBADF, "fallocate", path());
+    if (absl::Status s = node_->fs->CheckFault(kMemFsAllocate); !s.ok()) return s;
+    absl::MutexLock lock(&node_->mu);
+    if (offset + n <= node_->size) return absl::OkStatus();
+    return Annotate(node_->Resize(offset + n));
+  }
+
+  absl::Status Sync() override {
+    if (absl::Status s = node_->fs->CheckFault(kMemFsSync); !s.ok()) return s;
+    absl::MutexLock lock(&node_->mu);
+    node_->MarkDurable(0, node_->size);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<Mapping>> Map(uint64_t length, bool writable) override {
+    if (writable && !writable_) return ErrnoStatus(EACCES, "mmap", path());
+    if (length == 0) return absl::InvalidArgumentError(absl::StrCat("mmap ", path(), ": empty"));
+    if (absl::Status s = node_->fs->CheckFault(kMemFsMap); !s.ok()) return s;
+    absl::MutexLock lock(&node_->mu);
+    if (absl::Status s = node_->Reserve(length); !s.ok()) return Annotate(s);
+    ++node_->mappings;
+    return std::make_unique<MemMapping>(node_, node_->base, length);
+  }
+
+ private:
+  absl::Status Annotate(const absl::Status& s) {
+    if (s.ok()) return s;
+    return absl::Status(s.code(), absl::StrCat(path(), ": ", s.message()));
+  }
+
+  std::shared_ptr<Node> node_;
+  const bool writable_;
+};
+
+}  // namespace
+
+class MemFileLock final : public FileLock {
+ public:
+  MemFileLock(MemFileSystem* fs, std::string path) : fs_(fs), path_(std::move(path)) {}
+  ~MemFileLock() override {
+    absl::MutexLock lock(&fs_->mu_);
+    fs_->locked_.erase(path_);
+  }
+
+ private:
+  MemFileSystem* const fs_;
+  const std::string path_;
+};
+
+MemFileSystem::MemFileSystem(const Options& options) : options_(options) {
+  live_["/"] = Entry{};
+  durable_["/"] = Entry{};
+}
+
+MemFileSystem::~MemFileSystem() {
+  // Nodes release their space into this object as they go.
+  absl::MutexLock lock(&mu_);
+  live_.clear();
+  durable_.clear();
+}
+
+std::string MemFileSystem::Parent(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+bool MemFileSystem::IsDirLocked(const std::string& path) const {
+  if (path == "." || path == "/") return true;
+  auto it = live_.find(path);
+  return it != live_.end() && it->second.node == nullptr;
+}
+
+absl::Status MemFileSystem::CheckParentLocked(const std::string& path) {
+  const std::string parent = Parent(path);
+  if (IsDirLocked(parent)) return absl::OkStatus();
+  if (live_.count(parent) > 0) return ErrnoStatus(ENOTDIR, "open", path);
+  return ErrnoStatus(ENOENT, "open", path);
+}
+
+absl::Status MemFileSystem::CheckFault(uint32_t op) {
+  absl::MutexLock lock(&fault_mu_);
+  ++op_counts_[op];
+  if ((fault_ops_ & op) == 0) return absl::OkStatus();
+  if (fault_countdown_ > 0) {
+    --fault_countdown_;
+    return absl::OkStatus();
+  }
+  absl::Status s = fault_status_;
+  if (fault_once_) fault_ops_ = 0;
+  return s;
+}
+
+absl::Status MemFileSystem::ReserveSpace(int64_t delta) {
+  absl::MutexLock lock(&fault_mu_);
+  if (delta > 0 && space_limit_ > 0 && used_bytes_ + static_cast<uint64_t>(delta) > space_limit_) {
+    return ErrnoStatus(ENOSPC, "write", "in-memory file system");
+  }
+  used_bytes_ = static_cast<uint64_t>(static_cast<int64_t>(used_bytes_) + delta);
+  return absl::OkStatus();
+}
+
+void MemFileSystem::InjectFault(uint32_t ops, int64_t countdown, absl::Status status, bool once) {
+  absl::MutexLock lock(&fault_mu_);
+  fault_ops_ = ops;
+  fault_countdown_ = countdown;
+  fault_status_ = std::move(status);
+  fault_once_ = once;
+}
+
+void MemFileSystem::ClearFaults() {
+  absl::MutexLock lock(&fault_mu_);
+  fault_ops_ = 0;
+}
+
+int64_t MemFileSystem::OperationCount(uint32_t ops) const {
+  absl::MutexLock lock(&fault_mu_);
+  int64_t n = 0;
+  for (const auto& [op, count] : op_counts_) {
+    if ((op & ops) != 0) n += count;
+  }
+  return n;
+}
+
+void MemFileSystem::SetSpaceLimit(uint64_t bytes) {
+  absl::MutexLock lock(&fault_mu_);
+  space_limit_ = bytes;
+}
+
+uint64_t MemFileSystem::UsedBytes() const {
+  absl::MutexLock lock(&fault_mu_);
+  return used_bytes_;
+}
+
+absl::StatusOr<std::unique_ptr<File>> MemFileSystem::OpenFile(const std::string& path,
+                                                              OpenMode mode) {
+  if (absl::Status s = CheckFault(kMemFsOpen); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(path);
+  if (it != live_.end() && it->second.node == nullptr) return ErrnoStatus(EISDIR, "open", path);
+  if (it == live_.end()) {
+    if (mode == OpenMode::kRead || mode == OpenMode::kReadWrite) {
+      return ErrnoStatus(ENOENT, "open", path);
+    }
+    if (absl::Status s = CheckParentLocked(path); !s.ok()) return s;
+    it = live_.emplace(path, Entry{std::make_shared<Node>(this)}).first;
+  } else if (mode == OpenMode::kCreateExclusive) {
+    return ErrnoStatus(EEXIST, "open", path);
+  } else if (mode == OpenMode::kTruncate) {
+    absl::MutexLock node_lock(&it->second.node->mu);
+    if (absl::Status s = it->second.node->Resize(0); !s.ok()) return s;
+  }
+  return std::make_unique<MemFile>(path, it->second.node, mode != OpenMode::kRead);
+}
+
+absl::Status MemFileSystem::CreateDir(const std::string& path) {
+  if (absl::Status s = CheckFault(kMemFsCreateDir); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(path);
+  if (it != live_.end()) {
+    return it->second.node == nullptr ? absl::OkStatus() : ErrnoStatus(EEXIST, "mkdir", path);
+  }
+  if (absl::Status s = CheckParentLocked(path); !s.ok()) return s;
+  live_.emplace(path, Entry{});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> MemFileSystem::ListDir(const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  if (!IsDirLocked(path)) {
+    return ErrnoStatus(live_.count(path) > 0 ? ENOTDIR : ENOENT, "opendir", path);
+  }
+  std::vector<std::string> names;
+  const std::string prefix = path == "/" ? "/" : path + "/";
+  for (auto it = live_.lower_bound(prefix); it != live_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    const std::string rest = it->first.substr(prefix.size());
+    if (!rest.empty() && rest.find('/') == std::string::npos) names.push_back(rest);
+  }
+  return names;
+}
+
+absl::StatusOr<FileInfo> MemFileSystem::Stat(const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  if (IsDirLocked(path)) return FileInfo{.is_directory = true};
+  auto it = live_.find(path);
+  if (it == live_.end()) return ErrnoStatus(ENOENT, "stat", path);
+  absl::MutexLock node_lock(&it->second.node->mu);
+  return FileInfo{.size = it->second.node->size, .allocated_bytes = RoundUp(it->second.node->size)};
+}
+
+absl::Status MemFileSystem::RemoveFile(const std::string& path) {
+  if (absl::Status s = CheckFault(kMemFsRemove); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(path);
+  if (it == live_.end()) return ErrnoStatus(ENOENT, "unlink", path);
+  if (it->second.node == nullptr) return ErrnoStatus(EISDIR, "unlink", path);
+  live_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::Status MemFileSystem::RemoveDir(const std::string& path) {
+  if (absl::Status s = CheckFault(kMemFsRemove); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(path);
+  if (it == live_.end()) return ErrnoStatus(ENOENT, "rmdir", path);
+  if (it->second.node != nullptr) return ErrnoStatus(ENOTDIR, "rmdir", path);
+  const std::string prefix = path + "/";
+  auto child = live_.lower_bound(prefix);
+  if (child != live_.end() && child->first.compare(0, prefix.size(), prefix) == 0) {
+    return ErrnoStatus(ENOTEMPTY, "rmdir", path);
+  }
+  live_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::Status MemFileSystem::Rename(const std::string& from, const std::string& to) {
+  if (absl::Status s = CheckFault(kMemFsRename); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(from);
+  if (it == live_.end()) return ErrnoStatus(ENOENT, "rename", from);
+  if (it->second.node == nullptr) {
+    return absl::UnimplementedError("in-memory file system renames files only");
+  }
+  if (absl::Status s = CheckParentLocked(to); !s.ok()) return s;
+  auto target = live_.find(to);
+  if (target != live_.end() && target->second.node == nullptr) {
+    return ErrnoStatus(EISDIR, "rename", to);
+  }
+  Entry entry = it->second;
+  live_.erase(it);
+  live_[to] = std::move(entry);
+  return absl::OkStatus();
+}
+
+absl::Status MemFileSystem::SyncDir(const std::string& path) {
+  if (absl::Status s = CheckFault(kMemFsSyncDir); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  if (!IsDirLocked(path)) return ErrnoStatus(ENOENT, "fsync", path);
+  // The durable entries of `path` become its live entries.
+  auto in_dir = [&](const std::string& p) { return p != path && Parent(p) == path; };
+  for (auto it = durable_.begin(); it != durable_.end();) {
+    it = in_dir(it->first) ? durable_.erase(it) : std::next(it);
+  }
+  for (const auto& [p, entry] : live_) {
+    if (in_dir(p)) durable_[p] = entry;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<FileLock>> MemFileSystem::LockFile(const std::string& path) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (locked_.count(path) > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " is locked by this process (pid ", getpid(), "): the log is open for writing there"));
+    }
+  }
+  auto file = OpenFile(path, OpenMode::kCreate);
+  if (!file.ok()) return file.status();
+  const std::string pid = absl::StrCat(getpid(), "\n");
+  if (absl::Status s = (*file)->Truncate(0); !s.ok()) return s;
+  if (absl::Status s = (*file)->WriteAt(0, pid); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  if (!locked_.insert(path).second) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is locked by this process"));
+  }
+  return std::make_unique<MemFileLock>(this, path);
+}
+
+std::unique_ptr<MemFileSystem> MemFileSystem::CrashCopy(CrashMode mode, uint64_t seed) const {
+  auto copy = std::make_unique<MemFileSystem>(options_);
+  std::mt19937_64 rng(seed);
+  absl::MutexLock lock(&mu_);
+  for (const auto& [path, entry] : durable_) {
+    if (path == "/") continue;
+    // A directory whose own entry was never made durable is gone, and with
+    // it everything below it.
+    bool reachable = true;
+    for (std::string p = Parent(path); p != "/" && p != "."; p = Parent(p)) {
+      if (durable_.count(p) == 0) reachable = false;
+    }
+    if (!reachable) continue;
+    if (entry.node == nullptr) {
+      copy->live_[path] = Entry{};
+      continue;
+    }
+    std::string content;
+    {
+      absl::MutexLock node_lock(&entry.node->mu);
+      const std::string current(entry.node->base == nullptr ? "" : std::string(entry.node->base,
+                                                                               entry.node->size));
+      content = entry.node->durable;
+      const size_t common = std::min(content.size(), current.size());
+      switch (mode) {
+        case CrashMode::kDropUnsynced:
+          break;
+        case CrashMode::kCutUnsynced: {
+          // Unsynced bytes reach the device in file order, up to a cut.
+          size_t first = 0;
+          while (first < common && content[first] == current[first]) ++first;
+          if (first < current.size()) {
+            const size_t cut = first + rng() % (current.size() - first + 1);
+            if (content.size() < cut) content.resize(cut, '\0');
+            std::memcpy(content.data() + first, current.data() + first, cut - first);
+          }
+          break;
+        }
+        case CrashMode::kRandomPages: {
+          if (content.size() < current.size() && rng() % 2 == 0) content.resize(current.size(), '\0');
+          for (size_t page = 0; page < content.size(); page += kBlock) {
+            const size_t end = std::min({page + kBlock, content.size(), current.size()});
+            if (page >= end || std::memcmp(content.data() + page, current.data() + page, end - page) == 0) {
+              continue;
+            }
+            if (rng() % 2 == 0) std::memcpy(content.data() + page, current.data() + page, end - page);
+          }
+          break;
+        }
+        case CrashMode::kGarbageUnsynced: {
+          if (content.size() < current.size() && rng() % 2 == 0) content.resize(current.size(), '\0');
+          for (size_t i = 0; i < content.size(); ++i) {
+            if (i >= current.size() || content[i] != current[i]) {
+              content[i] = static_cast<char>(rng());
+            }
+          }
+          break;
+        }
+      }
+    }
+    auto node = std::make_shared<Node>(copy.get());
+    {
+      absl::MutexLock node_lock(&node->mu);
+      if (!node->Resize(content.size()).ok()) continue;
+      if (!content.empty()) std::memcpy(node->base, content.data(), content.size());
+      node->durable = content;
+    }
+    copy->live_[path] = Entry{node};
+  }
+  copy->durable_ = copy->live_;
+  return copy;
+}
+
+}  // namespace rill

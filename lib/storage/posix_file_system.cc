@@ -1,0 +1,274 @@
+#include "storage/posix_file_system.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "util/strings.h"
+
+namespace rill {
+
+absl::Status ErrnoStatus(int err, std::string_view op, std::string_view path) {
+  return absl::Status(absl::ErrnoToStatusCode(err),
+                      absl::StrFormat("%s %s: %s", ToAbsl(op), ToAbsl(path), std::strerror(err)));
+}
+
+namespace {
+
+const uint64_t kPageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+
+// Retries a system call interrupted by a signal.
+template <typename F>
+auto RetryEintr(F f) {
+  decltype(f()) r;
+  do {
+    r = f();
+  } while (r == -1 && errno == EINTR);
+  return r;
+}
+
+class PosixMapping final : public Mapping {
+ public:
+  PosixMapping(char* data, uint64_t length, std::string path)
+      : Mapping(data, length), path_(std::move(path)) {}
+  ~PosixMapping() override { munmap(data(), length()); }
+
+  absl::Status Sync(uint64_t offset, uint64_t n) override {
+    if (n == 0) return absl::OkStatus();
+    const uint64_t start = offset & ~(kPageSize - 1);
+    if (RetryEintr([&] { return msync(data() + start, offset + n - start, MS_SYNC); }) != 0) {
+      return ErrnoStatus(errno, "msync", path_);
+    }
+    return absl::OkStatus();
+  }
+
+  void Populate(uint64_t offset, uint64_t n) override {
+    const uint64_t start = offset & ~(kPageSize - 1);
+    const uint64_t end = offset + n;
+    if (end <= start) return;
+#ifdef MADV_POPULATE_WRITE
+    if (madvise(data() + start, end - start, MADV_POPULATE_WRITE) == 0) return;
+#endif
+    // Older kernels: fault each page with an atomic add of zero, which keeps
+    // whatever a concurrent writer stores there.
+    for (uint64_t p = start; p < end; p += kPageSize) {
+      __atomic_fetch_add(reinterpret_cast<unsigned char*>(data() + p), 0, __ATOMIC_RELAXED);
+    }
+  }
+
+ private:
+  const std::string path_;
+};
+
+class PosixFile final : public File {
+ public:
+  PosixFile(std::string path, int fd) : File(std::move(path)), fd_(fd) {}
+  ~PosixFile() override { close(fd_); }
+
+  absl::StatusOr<uint64_t> Size() override {
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return ErrnoStatus(errno, "fstat", path());
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  absl::StatusOr<uint64_t> AllocatedBytes() override {
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return ErrnoStatus(errno, "fstat", path());
+    return static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+
+  absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n, char* dst) override {
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t r = RetryEintr(
+          [&] { return pread(fd_, dst + done, n - done, static_cast<off_t>(offset + done)); });
+      if (r < 0) return ErrnoStatus(errno, "pread", path());
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    return done;
+  }
+
+  absl::Status WriteAt(uint64_t offset, std::string_view data) override {
+    size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t r = RetryEintr([&] {
+        return pwrite(fd_, data.data() + done, data.size() - done,
+                      static_cast<off_t>(offset + done));
+      });
+      if (r < 0) return ErrnoStatus(errno, "pwrite", path());
+      done += static_cast<size_t>(r);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Truncate(uint64_t size) override {
+    if (RetryEintr([&] { return ftruncate(fd_, static_cast<off_t>(size)); }) != 0) {
+      return ErrnoStatus(errno, "ftruncate", path());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Allocate(uint64_t offset, uint64_t n) override {
+    if (n == 0) return absl::OkStatus();
+    const int r = RetryEintr(
+        [&] { return fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(n)); });
+    if (r == 0) return absl::OkStatus();
+    if (errno != EOPNOTSUPP) return ErrnoStatus(errno, "fallocate", path());
+    // A file system without fallocate: posix_fallocate writes zeros instead.
+    const int err = posix_fallocate(fd_, static_cast<off_t>(offset), static_cast<off_t>(n));
+    if (err != 0) return ErrnoStatus(err, "posix_fallocate", path());
+    return absl::OkStatus();
+  }
+
+  absl::Status Sync() override {
+    if (RetryEintr([&] { return fdatasync(fd_); }) != 0) {
+      return ErrnoStatus(errno, "fdatasync", path());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<Mapping>> Map(uint64_t length, bool writable) override {
+    if (length == 0) return absl::InvalidArgumentError(absl::StrCat("mmap ", path(), ": empty"));
+    const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+    void* p = mmap(nullptr, length, prot, MAP_SHARED, fd_, 0);
+    if (p == MAP_FAILED) return ErrnoStatus(errno, "mmap", path());
+    return std::make_unique<PosixMapping>(static_cast<char*>(p), length, path());
+  }
+
+ private:
+  const int fd_;
+};
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { close(fd_); }  // Closing releases the lock.
+
+ private:
+  const int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<File>> PosixFileSystem::OpenFile(const std::string& path,
+                                                                OpenMode mode) {
+  int flags = O_CLOEXEC;
+  switch (mode) {
+    case OpenMode::kRead: flags |= O_RDONLY; break;
+    case OpenMode::kReadWrite: flags |= O_RDWR; break;
+    case OpenMode::kCreate: flags |= O_RDWR | O_CREAT; break;
+    case OpenMode::kCreateExclusive: flags |= O_RDWR | O_CREAT | O_EXCL; break;
+    case OpenMode::kTruncate: flags |= O_RDWR | O_CREAT | O_TRUNC; break;
+  }
+  const int fd = RetryEintr([&] { return open(path.c_str(), flags, 0644); });
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  return std::make_unique<PosixFile>(path, fd);
+}
+
+absl::Status PosixFileSystem::CreateDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) == 0) return absl::OkStatus();
+  const int err = errno;
+  struct stat st;
+  if (err == EEXIST && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::OkStatus();
+  }
+  return ErrnoStatus(err, "mkdir", path);
+}
+
+absl::StatusOr<std::vector<std::string>> PosixFileSystem::ListDir(const std::string& path) {
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return ErrnoStatus(errno, "opendir", path);
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* e = readdir(dir)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  const int err = errno;
+  closedir(dir);
+  if (err != 0) return ErrnoStatus(err, "readdir", path);
+  return names;
+}
+
+absl::StatusOr<FileInfo> PosixFileSystem::Stat(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", path);
+  return FileInfo{.is_directory = S_ISDIR(st.st_mode),
+                  .size = static_cast<uint64_t>(st.st_size),
+                  .allocated_bytes = static_cast<uint64_t>(st.st_blocks) * 512};
+}
+
+absl::Status PosixFileSystem::RemoveFile(const std::string& path) {
+  if (unlink(path.c_str()) != 0) return ErrnoStatus(errno, "unlink", path);
+  return absl::OkStatus();
+}
+
+absl::Status PosixFileSystem::RemoveDir(const std::string& path) {
+  if (rmdir(path.c_str()) != 0) return ErrnoStatus(errno, "rmdir", path);
+  return absl::OkStatus();
+}
+
+absl::Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
+  if (rename(from.c_str(), to.c_str()) != 0) {
+    return ErrnoStatus(errno, "rename", absl::StrCat(from, " to ", to));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PosixFileSystem::SyncDir(const std::string& path) {
+  const int fd = RetryEintr([&] { return open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  const int r = RetryEintr([&] { return fsync(fd); });
+  const int err = errno;
+  close(fd);
+  if (r != 0) return ErrnoStatus(err, "fsync", path);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<FileLock>> PosixFileSystem::LockFile(const std::string& path) {
+  const int fd = RetryEintr([&] { return open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644); });
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  // An open-file-description lock conflicts with every other open of the
+  // file, in this process too, unlike a classic POSIX record lock.
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  if (RetryEintr([&] { return fcntl(fd, F_OFD_SETLK, &lock); }) != 0) {
+    const int err = errno;
+    if (err != EAGAIN && err != EACCES) {
+      close(fd);
+      return ErrnoStatus(err, "lock", path);
+    }
+    char buf[32] = {};
+    const ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    close(fd);
+    int64_t pid = 0;
+    std::string holder = "another process";
+    if (n > 0 && absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(buf, n)), &pid)) {
+      holder = pid == getpid() ? absl::StrCat("this process (pid ", pid, ")")
+                               : absl::StrCat("process ", pid);
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is locked by ", holder, ": the log is open for writing there"));
+  }
+  const std::string pid = absl::StrCat(getpid(), "\n");
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    const int err = errno;
+    close(fd);
+    return ErrnoStatus(err, "write pid to", path);
+  }
+  return std::make_unique<PosixFileLock>(fd);
+}
+
+}  // namespace rill

@@ -1,0 +1,445 @@
+#include "storage/segment.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_format.h"
+#include "format/batch_reader.h"
+#include "format/crc32c.h"
+#include "storage/segment_format.h"
+#include "util/status_macros.h"
+
+namespace rill {
+namespace {
+
+// Pages are faulted in this many bytes at a time, so a Seal never waits long.
+constexpr uint64_t kPopulateStep = 1 << 20;
+
+absl::Status AtPosition(const absl::Status& s, const std::string& path, uint64_t position) {
+  return absl::Status(s.code(), absl::StrFormat("%s at byte %d: %s", path, position, s.message()));
+}
+
+// The position after the last non-zero byte of [from, end), or `from`.
+uint64_t EndOfNonZero(const char* data, uint64_t from, uint64_t end) {
+  uint64_t p = end;
+  while (p > from && (p & 7) != 0 && data[p - 1] == 0) --p;
+  while (p - from >= 8) {
+    uint64_t word;
+    std::memcpy(&word, data + p - 8, 8);
+    if (word != 0) break;
+    p -= 8;
+  }
+  while (p > from && data[p - 1] == 0) --p;
+  return p;
+}
+
+}  // namespace
+
+Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
+                 const SegmentOptions& options)
+    : fs_(fs), dir_(std::move(dir)), base_offset_(base_offset), options_(options),
+      next_offset_(base_offset) {}
+
+Segment::~Segment() = default;
+
+absl::Status Segment::OpenFiles(bool writable, bool create) {
+  const std::string log_path = JoinPath(dir_, segment::FileName(base_offset_, segment::kLogSuffix));
+  const OpenMode log_mode = !writable ? OpenMode::kRead : create ? OpenMode::kTruncate
+                                                               : OpenMode::kReadWrite;
+  ASSIGN_OR_RETURN(log_, MappedFile::Open(fs_, log_path, log_mode, options_.max_bytes, writable));
+  auto open_index = [&](std::string_view suffix,
+                        size_t entry_size) -> absl::StatusOr<std::unique_ptr<IndexFile>> {
+    const std::string path = JoinPath(dir_, segment::FileName(base_offset_, suffix));
+    if (create) {
+      absl::Status s = fs_.RemoveFile(path);
+      if (!s.ok() && !absl::IsNotFound(s)) return s;
+    }
+    return IndexFile::Open(fs_, path, entry_size, options_.max_index_bytes, /*writable=*/true,
+                           /*create=*/true);
+  };
+  ASSIGN_OR_RETURN(std::unique_ptr<IndexFile> index,
+                   open_index(segment::kIndexSuffix, segment::kOffsetEntrySize));
+  ASSIGN_OR_RETURN(std::unique_ptr<IndexFile> time_index,
+                   open_index(segment::kTimeIndexSuffix, segment::kTimeEntrySize));
+  index_ = std::make_unique<OffsetIndex>(std::move(index), base_offset_);
+  time_index_ = std::make_unique<TimeIndex>(std::move(time_index), base_offset_);
+  sealed_.store(!writable, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(FileSystem& fs, const std::string& dir,
+                                                         int64_t base_offset,
+                                                         const SegmentOptions& options) {
+  std::shared_ptr<Segment> segment(new Segment(fs, dir, base_offset, options));
+  RETURN_IF_ERROR(segment->OpenFiles(/*writable=*/true, /*create=*/true));
+  return segment;
+}
+
+absl::StatusOr<std::shared_ptr<Segment>> Segment::Open(FileSystem& fs, const std::string& dir,
+                                                       int64_t base_offset,
+                                                       const SegmentOptions& options,
+                                                       bool writable) {
+  std::shared_ptr<Segment> segment(new Segment(fs, dir, base_offset, options));
+  RETURN_IF_ERROR(segment->OpenFiles(writable, /*create=*/false));
+  return segment;
+}
+
+ScanResult Segment::ScanBatches(
+    uint64_t from, uint64_t end, int64_t min_offset, bool check_crc,
+    const std::function<void(uint64_t, const BatchHeader&)>& on_batch) const {
+  ScanResult r;
+  r.end = from;
+  int64_t expected = min_offset;
+  const char* data = log_->data();
+  uint64_t p = from;
+  while (p < end) {
+    BatchHeader h;
+    const std::span<const char> rest(data + p, end - p);
+    absl::Status s = check_crc ? CheckBatch(rest, &h) : CheckBatchHeader(rest, &h);
+    if (s.ok() && h.base_offset < expected) {
+      s = absl::DataLossError(absl::StrFormat(
+          "batch baseOffset %d does not follow offset %d", h.base_offset, expected - 1));
+    }
+    if (!s.ok()) {
+      r.error = AtPosition(s, path(), p);
+      break;
+    }
+    if (on_batch) on_batch(p, h);
+    ++r.batches;
+    r.last_offset = h.last_offset();
+    r.max_timestamp = std::max(r.max_timestamp, h.max_timestamp);
+    expected = h.last_offset() + 1;
+    p += h.size();
+    r.end = p;
+  }
+  return r;
+}
+
+void Segment::IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
+                         absl::Status* status) {
+  if (bytes_since_index_ >= options_.index_interval_bytes) {
+    const size_t entries = index_->size();
+    absl::Status s = index_->Append(h.last_offset(), position);
+    if (s.ok()) s = time_index_->MaybeAppend(max_ts_so_far, h.last_offset());
+    if (!s.ok()) {
+      index_->file().Truncate(entries);  // Keep the two indexes in step.
+      *status = s;
+      return;
+    }
+    bytes_since_index_ = 0;
+  }
+  bytes_since_index_ += h.size();
+}
+
+absl::Status Segment::RebuildIndexes(uint64_t end) {
+  index_->Clear();
+  time_index_->Clear();
+  bytes_since_index_ = 0;
+  int64_t max_ts = -1;
+  absl::Status status;
+  ScanResult r = ScanBatches(0, end, base_offset_, /*check_crc=*/false,
+                             [&](uint64_t position, const BatchHeader& h) {
+                               max_ts = std::max(max_ts, h.max_timestamp);
+                               if (status.ok()) IndexBatch(position, h, max_ts, &status);
+                             });
+  RETURN_IF_ERROR(status);
+  return r.error;
+}
+
+ScanResult Segment::ScanFromLastIndexEntry(uint64_t end) const {
+  const size_t entries = index_->size();
+  const uint64_t start = entries == 0 ? 0 : index_->at(entries - 1).position;
+  return ScanBatches(start, end, base_offset_, /*check_crc=*/false, nullptr);
+}
+
+bool Segment::EndsInZeros(const ScanResult& r, uint64_t end) const {
+  return r.error.ok() || EndOfNonZero(log_->data(), r.end, end) == r.end;
+}
+
+absl::Status Segment::LoadTrusted() {
+  const uint64_t file_size = log_->allocated();
+  ScanResult r;
+  const bool index_ok = index_->Check(file_size).ok();
+  if (index_ok) r = ScanFromLastIndexEntry(file_size);
+  if (!index_ok || !EndsInZeros(r, file_size)) {
+    // A damaged index is rebuilt from the batch headers; if those are
+    // damaged too, the scan says where.
+    (void)RebuildIndexes(file_size);
+    r = ScanFromLastIndexEntry(file_size);
+    if (!EndsInZeros(r, file_size)) return r.error;
+  }
+  const int64_t last_offset = r.batches > 0 ? r.last_offset : base_offset_ - 1;
+  if (!time_index_->Check(last_offset).ok()) RETURN_IF_ERROR(RebuildIndexes(r.end));
+  // Zeros after the last batch are space allocated ahead of the writer, left
+  // by a crash; a writable segment gives them back.
+  if (r.end != file_size && !sealed()) RETURN_IF_ERROR(log_->Trim(r.end));
+
+  int64_t max_ts = r.max_timestamp;
+  if (time_index_->size() > 0) {
+    max_ts = std::max(max_ts, time_index_->at(time_index_->size() - 1).timestamp);
+  }
+  if (r.end > 0) first_append_ms_ = DecodeBatchHeader(log_->data()).max_timestamp;
+  next_offset_.store(last_offset + 1, std::memory_order_release);
+  max_timestamp_.store(max_ts, std::memory_order_release);
+  populated_.store(r.end, std::memory_order_relaxed);
+  size_.store(r.end, std::memory_order_release);
+  {
+    absl::MutexLock lock(&sync_mu_);
+    synced_ = r.end;
+  }
+  bytes_since_index_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status Segment::Recover(uint64_t trusted, int64_t min_offset, SegmentRecovery* report) {
+  const uint64_t file_size = log_->allocated();
+  trusted = std::min(trusted, file_size);
+  index_->Clear();
+  time_index_->Clear();
+  bytes_since_index_ = 0;
+  int64_t max_ts = -1;
+  absl::Status index_status;
+  auto on_batch = [&](uint64_t position, const BatchHeader& h) {
+    max_ts = std::max(max_ts, h.max_timestamp);
+    if (index_status.ok()) IndexBatch(position, h, max_ts, &index_status);
+  };
+  ScanResult r = ScanBatches(0, trusted, min_offset, /*check_crc=*/false, on_batch);
+  if (r.error.ok()) {
+    const int64_t next = r.batches > 0 ? r.last_offset + 1 : min_offset;
+    ScanResult tail = ScanBatches(r.end, file_size, next, /*check_crc=*/true, on_batch);
+    report->bytes_checked += tail.end - r.end;
+    report->batches_checked += tail.batches;
+    r.batches += tail.batches;
+    if (tail.batches > 0) r.last_offset = tail.last_offset;
+    r.max_timestamp = std::max(r.max_timestamp, tail.max_timestamp);
+    r.end = tail.end;
+    r.error = tail.error;
+  }
+  RETURN_IF_ERROR(index_status);
+
+  const uint64_t valid_end = r.end;
+  const uint64_t garbage_end = EndOfNonZero(log_->data(), valid_end, file_size);
+  report->bytes_dropped += garbage_end - valid_end;
+  if (garbage_end > valid_end) {
+    report->reason = std::string(r.error.message());
+    // Count what still looks like batch headers in the dropped bytes.
+    for (uint64_t p = valid_end; p < garbage_end;) {
+      BatchHeader h;
+      absl::Status s = CheckBatchHeader({log_->data() + p, garbage_end - p}, &h);
+      if (!s.ok() && !absl::IsOutOfRange(s)) break;
+      ++report->batches_dropped;
+      if (!s.ok()) break;
+      p += h.size();
+    }
+  }
+  if (file_size != valid_end) RETURN_IF_ERROR(log_->Trim(valid_end));
+  if (r.end > 0) first_append_ms_ = DecodeBatchHeader(log_->data()).max_timestamp;
+  next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);
+  max_timestamp_.store(r.max_timestamp, std::memory_order_release);
+  verified_.store(valid_end, std::memory_order_release);
+  populated_.store(valid_end, std::memory_order_relaxed);
+  size_.store(valid_end, std::memory_order_release);
+  {
+    absl::MutexLock lock(&sync_mu_);
+    synced_ = 0;
+  }
+  return absl::OkStatus();
+}
+
+bool Segment::RoomFor(size_t n, int64_t last_offset) const {
+  const uint64_t used = size();
+  if (used > 0 && used + n > options_.max_bytes) return false;
+  if (last_offset - base_offset_ > std::numeric_limits<int32_t>::max()) return false;
+  if (used > std::numeric_limits<int32_t>::max() - n) return false;  // Index positions are int32.
+  return index_->size() + 1 < index_->file().capacity() &&
+         time_index_->size() + 1 < time_index_->file().capacity();
+}
+
+absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& header,
+                             int64_t append_time_ms, int64_t now_ms, bool* populate) {
+  const uint64_t position = size_.load(std::memory_order_relaxed);
+  const uint64_t end = position + batch.size();
+  RETURN_IF_ERROR(log_->EnsureAllocated(end, options_.allocation_chunk));
+  char* dst = log_->data() + position;
+  std::memcpy(dst, batch.data(), batch.size());
+  SetBaseOffset(dst, header.base_offset);
+  int64_t batch_max_ts = header.max_timestamp;
+  if (append_time_ms >= 0) {
+    SetLogAppendTime(dst, batch.size(), append_time_ms);
+    batch_max_ts = append_time_ms;
+  }
+  const int64_t max_ts = std::max(max_timestamp_.load(std::memory_order_relaxed), batch_max_ts);
+  absl::Status status;
+  IndexBatch(position, header, max_ts, &status);
+  RETURN_IF_ERROR(status);
+
+  if (first_append_ms_ < 0) first_append_ms_ = now_ms;
+  max_timestamp_.store(max_ts, std::memory_order_relaxed);
+  next_offset_.store(header.last_offset() + 1, std::memory_order_relaxed);
+  // The writer vouches for its own bytes: extend the checked prefix if it
+  // reaches this batch.
+  uint64_t verified = position;
+  verified_.compare_exchange_strong(verified, end, std::memory_order_relaxed);
+  size_.store(end, std::memory_order_release);
+
+  if (options_.populate_ahead > 0 &&
+      end + options_.populate_ahead / 2 > populated_.load(std::memory_order_relaxed) &&
+      populated_.load(std::memory_order_relaxed) < options_.max_bytes &&
+      !populate_pending_.exchange(true, std::memory_order_acq_rel)) {
+    *populate = true;
+  }
+  return absl::OkStatus();
+}
+
+void Segment::PopulateAhead() {
+  const uint64_t target = std::min(options_.max_bytes, size() + options_.populate_ahead);
+  if (log_->EnsureAllocated(target, options_.allocation_chunk).ok()) {
+    uint64_t from = std::max(populated_.load(std::memory_order_relaxed), size());
+    while (from < target) {
+      absl::MutexLock lock(&populate_mu_);
+      if (sealed()) break;
+      const uint64_t to = std::min(target, from + kPopulateStep);
+      log_->Populate(from, to);
+      from = to;
+      populated_.store(from, std::memory_order_relaxed);
+    }
+  }
+  // Allocation failed (device full): the writer will meet the error itself.
+  populate_pending_.store(false, std::memory_order_release);
+}
+
+absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
+  const uint64_t end = size();
+  uint64_t p = index_->ScanStart(offset);
+  while (p < end) {
+    BatchHeader h;
+    if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {
+      return AtPosition(absl::DataLossError(s.message()), path(), p);
+    }
+    if (h.last_offset() >= offset) return p;
+    p += h.size();
+  }
+  return end;
+}
+
+absl::Status Segment::Verify(uint64_t position, uint64_t end) const {
+  uint64_t verified = verified_.load(std::memory_order_acquire);
+  if (end <= verified) return absl::OkStatus();
+  const bool contiguous = position <= verified;
+  uint64_t p = contiguous ? verified : position;
+  while (p < end) {
+    BatchHeader h;
+    if (absl::Status s = CheckBatch({log_->data() + p, end - p}, &h); !s.ok()) {
+      return AtPosition(absl::DataLossError(s.message()), path(), p);
+    }
+    p += h.size();
+  }
+  if (contiguous) {
+    while (verified < end &&
+           !verified_.compare_exchange_weak(verified, end, std::memory_order_acq_rel)) {
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t max_bytes) const {
+  const uint64_t end = size();
+  if (position >= end) return std::span<const char>();
+  uint64_t p = position;
+  do {
+    BatchHeader h;
+    if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {
+      return AtPosition(absl::DataLossError(s.message()), path(), p);
+    }
+    if (p > position && p + h.size() - position > max_bytes) break;
+    p += h.size();
+  } while (p < end);
+  RETURN_IF_ERROR(Verify(position, p));
+  return std::span<const char>(log_->data() + position, p - position);
+}
+
+absl::StatusOr<int64_t> Segment::OffsetForTimestamp(int64_t ts) const {
+  if (max_timestamp() < ts) return next_offset();
+  const int64_t skip = time_index_->SkipBefore(ts);
+  uint64_t p = 0;
+  if (skip >= 0) {
+    ASSIGN_OR_RETURN(p, FindBatch(skip + 1));
+  }
+  const uint64_t end = size();
+  BatchReader reader;
+  while (p < end) {
+    ASSIGN_OR_RETURN(std::span<const char> bytes, Read(p, 1));
+    BatchHeader h = DecodeBatchHeader(bytes.data());
+    if (h.max_timestamp >= ts) {
+      detail::RecordDecoder decoder;
+      RETURN_IF_ERROR(reader.Open(bytes, h, &decoder));
+      RecordView record;
+      while (decoder.Next(&record)) {
+        if (record.timestamp() >= ts) return record.offset();
+      }
+      if (decoder.error() != nullptr) return RecordError(decoder, h);
+      reader.Clear();
+    }
+    p += h.size();
+  }
+  return next_offset();
+}
+
+absl::Status Segment::Seal() {
+  {
+    absl::MutexLock lock(&populate_mu_);
+    sealed_.store(true, std::memory_order_release);
+  }
+  if (size() > 0) {
+    RETURN_IF_ERROR(time_index_->MaybeAppend(max_timestamp(), next_offset() - 1));
+  }
+  RETURN_IF_ERROR(log_->Trim(size()));
+  RETURN_IF_ERROR(index_->file().Trim());
+  return time_index_->file().Trim();
+}
+
+absl::Status Segment::SyncData() {
+  const uint64_t end = size();
+  RETURN_IF_ERROR(log_->SyncAll());
+  RETURN_IF_ERROR(index_->file().Sync());
+  RETURN_IF_ERROR(time_index_->file().Sync());
+  absl::MutexLock lock(&sync_mu_);
+  synced_ = std::max(synced_, end);
+  return absl::OkStatus();
+}
+
+absl::Status Segment::SyncTo(uint64_t end) {
+  absl::MutexLock lock(&sync_mu_);
+  if (end <= synced_) return absl::OkStatus();
+  RETURN_IF_ERROR(log_->Sync(synced_, end - synced_));
+  synced_ = end;
+  return absl::OkStatus();
+}
+
+uint64_t Segment::synced() const {
+  absl::MutexLock lock(&sync_mu_);
+  return synced_;
+}
+
+absl::Status Segment::Truncate(uint64_t position) {
+  {
+    absl::MutexLock lock(&populate_mu_);
+    size_.store(std::min(size(), position), std::memory_order_release);
+    populated_.store(position, std::memory_order_relaxed);
+  }
+  // Cut the file too, so that recovery cannot find the dropped batches.
+  RETURN_IF_ERROR(log_->Trim(position));
+  RETURN_IF_ERROR(RebuildIndexes(position));
+  ScanResult r = ScanBatches(0, position, base_offset_, /*check_crc=*/false, nullptr);
+  RETURN_IF_ERROR(r.error);
+  next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);
+  max_timestamp_.store(r.max_timestamp, std::memory_order_release);
+  uint64_t verified = verified_.load(std::memory_order_relaxed);
+  if (verified > position) verified_.store(position, std::memory_order_release);
+  absl::MutexLock lock(&sync_mu_);
+  synced_ = std::min(synced_, position);
+  return absl::OkStatus();
+}
+
+}  // namespace rill

@@ -1,0 +1,211 @@
+// Segment: one file of a partition's log -- record batches back to back in a
+// memory-mapped .log file, named by its base offset, with its sparse offset
+// and time indexes.
+//
+// The active segment is grown ahead of the writer: the .log is allocated in
+// chunks (fallocate) and the pages ahead of the write position are faulted
+// in on a background thread (PopulateAhead), so appends are a memcpy into
+// pages that are already mapped. A sealed segment is trimmed to its data and
+// only read.
+//
+// Thread-safety: one writer (Append, Seal, Truncate -- the PartitionLog's
+// append lock serialises them) runs alongside any number of readers. A
+// reader sees every batch counted by a size() it loaded, and the index
+// entries that point at them. Sync* and PopulateAhead may run on any thread.
+#ifndef RILL_LIB_STORAGE_SEGMENT_H_
+#define RILL_LIB_STORAGE_SEGMENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "format/batch_header.h"
+#include "storage/mapped_file.h"
+#include "storage/offset_index.h"
+
+namespace rill {
+
+struct SegmentOptions {
+  // Largest size of a segment's .log (Kafka's segment.bytes).
+  uint64_t max_bytes = 1ull << 30;
+  // Bytes of log between two index entries (index.interval.bytes).
+  uint32_t index_interval_bytes = 4096;
+  // Largest size of each index file (segment.index.bytes).
+  uint64_t max_index_bytes = 10u << 20;
+  // The .log grows by this much at a time.
+  uint64_t allocation_chunk = 16u << 20;
+  // How far ahead of the writer pages are faulted in; 0 turns it off.
+  uint64_t populate_ahead = 32u << 20;
+};
+
+// What a scan of batches found. `end` is the position after the last good
+// batch; `error` says why the scan stopped before the end it was given (OK
+// if it did not).
+struct ScanResult {
+  uint64_t end = 0;
+  int64_t batches = 0;
+  int64_t last_offset = -1;
+  int64_t max_timestamp = -1;
+  absl::Status error;
+};
+
+// What recovery of one segment dropped.
+struct SegmentRecovery {
+  uint64_t bytes_checked = 0;
+  int64_t batches_checked = 0;
+  uint64_t bytes_dropped = 0;  // Non-zero bytes past the last good batch.
+  int64_t batches_dropped = 0; // Batch headers found among them.
+  std::string reason;          // Why the first dropped byte was rejected.
+};
+
+class Segment {
+ public:
+  ~Segment();
+
+  // Create(fs, dir, base_offset, options): a new, empty, writable segment.
+  // Existing files of that name are emptied.
+  static absl::StatusOr<std::shared_ptr<Segment>> Create(FileSystem& fs, const std::string& dir,
+                                                         int64_t base_offset,
+                                                         const SegmentOptions& options);
+
+  // Open(fs, dir, base_offset, options, writable): maps an existing segment
+  // without reading its batches. Follow with LoadTrusted or Recover.
+  static absl::StatusOr<std::shared_ptr<Segment>> Open(FileSystem& fs, const std::string& dir,
+                                                       int64_t base_offset,
+                                                       const SegmentOptions& options,
+                                                       bool writable);
+
+  // LoadTrusted(): for a segment below the recovery point, whose bytes were
+  // synced and checked when written. Checks the indexes (rebuilding them if
+  // damaged or missing) and walks batch headers from the last index entry to
+  // find the end, so it reads only a few pages. Trailing zeros (space that
+  // was preallocated) are trimmed. kDataLoss if the headers do not line up.
+  absl::Status LoadTrusted();
+
+  // Recover(trusted, &report): checks every batch from byte `trusted` on
+  // (CRC, lengths, increasing offsets; batches before it are walked by
+  // header only), truncates the file after the last good batch and rebuilds
+  // both indexes. The batches must start at or after `min_offset`.
+  absl::Status Recover(uint64_t trusted, int64_t min_offset, SegmentRecovery* report);
+
+  int64_t base_offset() const { return base_offset_; }
+  const std::string& path() const { return log_->path(); }
+  // size(): bytes of whole, published batches.
+  uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  // next_offset(): one past the last offset of the last batch (the base
+  // offset for an empty segment).
+  int64_t next_offset() const { return next_offset_.load(std::memory_order_acquire); }
+  // max_timestamp(): greatest batch maxTimestamp, -1 when empty.
+  int64_t max_timestamp() const { return max_timestamp_.load(std::memory_order_acquire); }
+  // first_append_ms(): when the segment received its first batch (for roll
+  // by age): the wall-clock time of the append, or after a reopen the first
+  // batch's maxTimestamp, as Kafka does; -1 when empty. Writer only.
+  int64_t first_append_ms() const { return first_append_ms_; }
+  bool sealed() const { return sealed_.load(std::memory_order_acquire); }
+  const char* data() const { return log_->data(); }
+  uint64_t allocated_bytes() const { return log_->allocated(); }
+
+  // RoomFor(n, last_offset): whether a batch of n bytes ending at
+  // `last_offset` fits: size, index space, relative offset range.
+  bool RoomFor(size_t n, int64_t last_offset) const;
+
+  // Append(batch, header, append_time_ms): copies `batch`, whose header
+  // (`header`) already carries its final baseOffset, to the end of the log,
+  // adds index entries and publishes it. Writer only. If append_time_ms >= 0
+  // the copy is stamped with it (LogAppendTime) and re-CRCed. On error
+  // (kResourceExhausted: device full) nothing is published. Returns true in
+  // *populate when the caller should schedule PopulateAhead().
+  absl::Status Append(std::span<const char> batch, const BatchHeader& header,
+                      int64_t append_time_ms, int64_t now_ms, bool* populate);
+
+  // PopulateAhead(): allocates and faults in the pages ahead of the writer.
+  // Safe from any thread, alongside appends; a no-op once sealed.
+  void PopulateAhead();
+
+  // FindBatch(offset): position of the first batch whose last offset is at
+  // or past `offset`, or size() if none is. kDataLoss if a header on the way
+  // is damaged.
+  absl::StatusOr<uint64_t> FindBatch(int64_t offset) const;
+
+  // Read(position, max_bytes): the whole batches from `position` (a batch
+  // boundary) up to `max_bytes` -- at least one if any -- each checked
+  // against its CRC unless already checked. kDataLoss names the file and
+  // position of a damaged batch.
+  absl::StatusOr<std::span<const char>> Read(uint64_t position, size_t max_bytes) const;
+
+  // OffsetForTimestamp(ts): the first offset whose record has timestamp >=
+  // ts, or next_offset() if none. Decodes records of at most one batch.
+  absl::StatusOr<int64_t> OffsetForTimestamp(int64_t ts) const;
+
+  // Seal(): makes the segment read-only: a last time-index entry, files
+  // trimmed to their data. Writer only.
+  absl::Status Seal();
+
+  // SyncData(): makes every published byte durable, with the indexes.
+  absl::Status SyncData();
+  // SyncTo(end): makes log bytes [.., end) durable (not the indexes, which
+  // recovery rebuilds).
+  absl::Status SyncTo(uint64_t end);
+  uint64_t synced() const;
+
+  // Truncate(position): drops every batch at or after `position` (a batch
+  // boundary). Writer only; no reader may be reading past it.
+  absl::Status Truncate(uint64_t position);
+
+  // ScanBatches(from, end, min_offset, check_crc, on_batch): walks the batch
+  // headers in [from, end), checking each batch (and its CRC if asked) and
+  // that offsets increase from `min_offset`. Stops at the first bad batch.
+  ScanResult ScanBatches(uint64_t from, uint64_t end, int64_t min_offset, bool check_crc,
+                         const std::function<void(uint64_t, const BatchHeader&)>& on_batch) const;
+
+ private:
+  Segment(FileSystem& fs, std::string dir, int64_t base_offset, const SegmentOptions& options);
+  absl::Status OpenFiles(bool writable, bool create);
+  absl::Status RebuildIndexes(uint64_t end);
+  // Walks batch headers from the last offset-index entry to `end`.
+  ScanResult ScanFromLastIndexEntry(uint64_t end) const;
+  // Whether a scan stopped only at zeros: space allocated ahead of a writer.
+  bool EndsInZeros(const ScanResult& r, uint64_t end) const;
+  void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
+                  absl::Status* status);
+  // Checks the CRCs of batches in [position, end) not yet checked.
+  absl::Status Verify(uint64_t position, uint64_t end) const;
+
+  FileSystem& fs_;
+  const std::string dir_;
+  const int64_t base_offset_;
+  const SegmentOptions options_;
+
+  std::unique_ptr<MappedFile> log_;
+  std::unique_ptr<OffsetIndex> index_;
+  std::unique_ptr<TimeIndex> time_index_;
+
+  std::atomic<uint64_t> size_{0};
+  std::atomic<int64_t> next_offset_;
+  std::atomic<int64_t> max_timestamp_{-1};
+  std::atomic<bool> sealed_{false};
+  // Bytes [0, verified_) are known to pass their CRCs.
+  mutable std::atomic<uint64_t> verified_{0};
+
+  // Writer state.
+  uint64_t bytes_since_index_ = 0;
+  int64_t first_append_ms_ = -1;
+
+  // Serialises PopulateAhead with itself and with Seal/Truncate.
+  absl::Mutex populate_mu_;
+  std::atomic<bool> populate_pending_{false};
+  std::atomic<uint64_t> populated_{0};  // Pages before it were faulted in.
+
+  mutable absl::Mutex sync_mu_;
+  uint64_t synced_ ABSL_GUARDED_BY(sync_mu_) = 0;
+};
+
+}  // namespace rill
+
+#endif  // RILL_LIB_STORAGE_SEGMENT_H_

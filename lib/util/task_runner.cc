@@ -1,0 +1,60 @@
+#include "util/task_runner.h"
+
+namespace rill {
+
+ThreadTaskRunner::ThreadTaskRunner(int threads) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+ThreadTaskRunner::~ThreadTaskRunner() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) t.join();
+}
+
+void ThreadTaskRunner::Schedule(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(task));
+}
+
+void ThreadTaskRunner::Loop() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](ThreadTaskRunner* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) {
+            return r->stopping_ || !r->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // Stopping, and nothing left to run.
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+void ManualTaskRunner::Schedule(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(task));
+}
+
+int ManualTaskRunner::RunPending() {
+  int ran = 0;
+  for (;;) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mu_);
+      if (queue_.empty()) return ran;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+    ++ran;
+  }
+}
+
+}  // namespace rill
