@@ -15,6 +15,10 @@ namespace {
 
 // Pages are faulted in this many bytes at a time, so a Seal never waits long.
 constexpr uint64_t kPopulateStep = 1 << 20;
+// When the writer has caught up with the prefaulter, the prefaulter resumes
+// this far ahead of it, so the two fault different pages in parallel instead
+// of queueing on the same ones.
+constexpr uint64_t kWriterLead = 4 << 20;
 
 absl::Status AtPosition(const absl::Status& s, const std::string& path, uint64_t position) {
   return absl::Status(s.code(), absl::StrFormat("%s at byte %d: %s", path, position, s.message()));
@@ -295,7 +299,8 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
 void Segment::PopulateAhead() {
   const uint64_t target = std::min(options_.max_bytes, size() + options_.populate_ahead);
   if (log_->EnsureAllocated(target, options_.allocation_chunk).ok()) {
-    uint64_t from = std::max(populated_.load(std::memory_order_relaxed), size());
+    uint64_t from = populated_.load(std::memory_order_relaxed);
+    if (from < size() + kPopulateStep) from = std::min(target, size() + kWriterLead);
     while (from < target) {
       absl::MutexLock lock(&populate_mu_);
       if (sealed()) break;
