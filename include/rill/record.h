@@ -44,10 +44,18 @@ struct Record {
   // Milliseconds since the Unix epoch. Unset means "now" at send time. On a
   // topic with log-append time, the log's clock replaces it.
   std::optional<int64_t> timestamp;
+  // The partition to send to. Unset: chosen from the key as Kafka does
+  // (murmur2), or, for a null key, the producer's current sticky partition.
+  std::optional<int32_t> partition;
 };
 
 namespace detail {
 class RecordDecoder;
+// The topic and partition a consumer read a record from.
+struct PartitionRef {
+  std::string_view topic;
+  int32_t partition = -1;
+};
 }  // namespace detail
 
 // HeadersView: the headers of a RecordView, decoded lazily as one iterates.
@@ -145,6 +153,10 @@ class RecordView {
                        : std::string_view();
   }
   HeadersView headers() const { return headers_; }
+  // The topic and partition the record was read from ("" and -1 for a
+  // record decoded outside a consumer).
+  std::string_view topic() const { return partition_ != nullptr ? partition_->topic : ""; }
+  int32_t partition() const { return partition_ != nullptr ? partition_->partition : -1; }
 
  private:
   friend class detail::RecordDecoder;
@@ -156,6 +168,7 @@ class RecordView {
   int32_t key_size_ = -1;
   int32_t value_size_ = -1;
   HeadersView headers_;
+  const detail::PartitionRef* partition_ = nullptr;
 };
 
 namespace detail {
@@ -248,6 +261,9 @@ class RecordDecoder {
     ++decoded_;
     return true;
   }
+
+  // SetPartition(r, p): tags a decoded record with where it was read from.
+  static void SetPartition(RecordView* r, const PartitionRef* p) { r->partition_ = p; }
 
   // error(): why Next() stopped early, or nullptr. A static string.
   const char* error() const { return error_; }

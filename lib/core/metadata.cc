@@ -1,0 +1,130 @@
+#include "core/metadata.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/topic_name.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+
+namespace rill::core {
+
+absl::StatusOr<std::map<std::string, std::string>> ParseProperties(std::string_view text) {
+  std::map<std::string, std::string> properties;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(ToAbsl(text), '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    const size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::DataLossError(absl::StrCat("line ", line_number, " is not key=value: ", line));
+    }
+    properties[std::string(absl::StripAsciiWhitespace(line.substr(0, eq)))] =
+        std::string(absl::StripAsciiWhitespace(line.substr(eq + 1)));
+  }
+  return properties;
+}
+
+std::string FormatProperties(const std::map<std::string, std::string>& properties,
+                             std::string_view comment) {
+  std::string text = absl::StrCat("# ", ToAbsl(comment), "\n");
+  for (const auto& [key, value] : properties) absl::StrAppend(&text, key, "=", value, "\n");
+  return text;
+}
+
+absl::Status PrepareLogDir(FileSystem& fs, const std::string& dir, bool create) {
+  absl::StatusOr<FileInfo> info = fs.Stat(dir);
+  if (info.ok()) {
+    if (!info->is_directory) {
+      return absl::InvalidArgumentError(absl::StrCat(dir, " is not a directory"));
+    }
+    return absl::OkStatus();
+  }
+  if (!absl::IsNotFound(info.status())) return info.status();
+  if (!create) return absl::NotFoundError(absl::StrCat("no log at ", dir, ": it does not exist"));
+  const size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    RETURN_IF_ERROR(PrepareLogDir(fs, dir.substr(0, slash), true));
+  }
+  return fs.CreateDir(dir);
+}
+
+absl::Status CheckLogFormat(FileSystem& fs, const std::string& dir) {
+  const std::string path = JoinPath(dir, std::string(kMetaFile));
+  absl::StatusOr<std::string> text = ReadFileToString(fs, path);
+  if (absl::IsNotFound(text.status())) {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
+    for (const std::string& name : names) {
+      if (name != kLockFile) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            dir, " is not a rill log: it has no ", kMetaFile, " and is not empty (it holds ",
+            name, ")"));
+      }
+    }
+    return WriteFileAtomically(
+        fs, dir, std::string(kMetaFile),
+        FormatProperties({{"version", absl::StrCat(kLogFormatVersion)}}, "rill log"));
+  }
+  RETURN_IF_ERROR(text.status());
+  ASSIGN_OR_RETURN(auto properties, ParseProperties(*text));
+  int version = 0;
+  if (!absl::SimpleAtoi(properties["version"], &version) || version < 1) {
+    return absl::DataLossError(absl::StrCat(path, " has no valid version"));
+  }
+  if (version > kLogFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir, " holds a log of format version ", version, "; this build of rill reads versions up to ",
+        kLogFormatVersion, ". Open it with a newer rill."));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, TopicConfig>> LoadTopicConfigs(FileSystem& fs,
+                                                                    const std::string& dir) {
+  const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
+  RETURN_IF_ERROR(fs.CreateDir(topics_dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(topics_dir));
+  std::map<std::string, TopicConfig> topics;
+  for (const std::string& file : names) {
+    if (!file.ends_with(kTopicSuffix)) continue;  // A temporary left by a crash.
+    const std::string name = file.substr(0, file.size() - kTopicSuffix.size());
+    if (!ValidateTopicName(name).ok()) continue;
+    const std::string path = JoinPath(topics_dir, file);
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path));
+    ASSIGN_OR_RETURN(auto properties, ParseProperties(text));
+    TopicConfig config;
+    for (const auto& [key, value] : properties) {
+      if (absl::Status s = config.Set(key, value); !s.ok()) {
+        return absl::DataLossError(absl::StrCat(path, ": ", s.message()));
+      }
+    }
+    topics.emplace(name, config);
+  }
+  return topics;
+}
+
+absl::Status SaveTopicConfig(FileSystem& fs, const std::string& dir, std::string_view name,
+                             const TopicConfig& config) {
+  const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
+  RETURN_IF_ERROR(fs.CreateDir(topics_dir));
+  return WriteFileAtomically(fs, topics_dir, absl::StrCat(ToAbsl(name), kTopicSuffix),
+                             FormatProperties(config.ToMap(), absl::StrCat("topic ", ToAbsl(name))));
+}
+
+absl::Status RemoveTopicConfig(FileSystem& fs, const std::string& dir, std::string_view name) {
+  const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
+  RETURN_IF_ERROR(fs.RemoveFile(JoinPath(topics_dir, absl::StrCat(ToAbsl(name), kTopicSuffix))));
+  return fs.SyncDir(topics_dir);
+}
+
+absl::Status RemoveTree(FileSystem& fs, const std::string& path) {
+  ASSIGN_OR_RETURN(FileInfo info, fs.Stat(path));
+  if (!info.is_directory) return fs.RemoveFile(path);
+  ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(path));
+  for (const std::string& name : names) RETURN_IF_ERROR(RemoveTree(fs, JoinPath(path, name)));
+  return fs.RemoveDir(path);
+}
+
+}  // namespace rill::core

@@ -1,0 +1,58 @@
+// The files that describe a log, beside its partitions' directories:
+//
+//   <dir>/meta.properties          format version of the log ("version=1")
+//   <dir>/.lock                    held by the process that has it open
+//   <dir>/topics/<name>.properties a topic's settings, by Kafka's names
+//
+// Properties files are "key=value" lines ('#' starts a comment), replaced
+// atomically. See docs/FORMAT.md.
+#ifndef RILL_LIB_CORE_METADATA_H_
+#define RILL_LIB_CORE_METADATA_H_
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "rill/options.h"
+#include "storage/file_system.h"
+
+namespace rill::core {
+
+// The newest log format this build reads and writes.
+inline constexpr int kLogFormatVersion = 1;
+inline constexpr std::string_view kMetaFile = "meta.properties";
+inline constexpr std::string_view kLockFile = ".lock";
+inline constexpr std::string_view kTopicsDir = "topics";
+inline constexpr std::string_view kTopicSuffix = ".properties";
+
+// ParseProperties(text): the key=value pairs of a properties file.
+// kDataLoss naming the line for a line that is neither.
+absl::StatusOr<std::map<std::string, std::string>> ParseProperties(std::string_view text);
+std::string FormatProperties(const std::map<std::string, std::string>& properties,
+                             std::string_view comment);
+
+// PrepareLogDir(fs, dir, create): makes sure `dir` exists (creating it and
+// its parents when `create`) and is a directory. kNotFound,
+// kInvalidArgument (not a directory).
+absl::Status PrepareLogDir(FileSystem& fs, const std::string& dir, bool create);
+
+// CheckLogFormat(fs, dir): reads meta.properties, or writes it if the
+// directory holds nothing else. kFailedPrecondition if the log is of a newer
+// format, or if the directory holds other files and no meta.properties (it is
+// not a log).
+absl::Status CheckLogFormat(FileSystem& fs, const std::string& dir);
+
+// Topic settings.
+absl::StatusOr<std::map<std::string, TopicConfig>> LoadTopicConfigs(FileSystem& fs,
+                                                                    const std::string& dir);
+absl::Status SaveTopicConfig(FileSystem& fs, const std::string& dir, std::string_view name,
+                             const TopicConfig& config);
+absl::Status RemoveTopicConfig(FileSystem& fs, const std::string& dir, std::string_view name);
+
+// RemoveTree(fs, path): removes a directory and everything in it.
+absl::Status RemoveTree(FileSystem& fs, const std::string& path);
+
+}  // namespace rill::core
+
+#endif  // RILL_LIB_CORE_METADATA_H_

@@ -1,0 +1,65 @@
+#include "core/notifier.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace rill::core {
+namespace {
+
+void FutexWait(std::atomic<uint32_t>* word, uint32_t expected, const timespec* timeout) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, timeout,
+          nullptr, 0);
+}
+
+void FutexWake(std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+          nullptr, 0);
+}
+
+}  // namespace
+
+uint32_t Waiter::Prepare() {
+  sleeping_.store(true, std::memory_order_seq_cst);
+  const uint32_t word = word_.load(std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return word;
+}
+
+void Waiter::Wait(uint32_t word, absl::Duration timeout) {
+  if (timeout <= absl::ZeroDuration()) return;
+  if (timeout == absl::InfiniteDuration()) {
+    FutexWait(&word_, word, nullptr);
+    return;
+  }
+  const timespec ts = absl::ToTimespec(timeout);
+  FutexWait(&word_, word, &ts);
+}
+
+void Waiter::Wake() {
+  word_.fetch_add(1, std::memory_order_seq_cst);
+  FutexWake(&word_);
+}
+
+void Notifier::Register(Waiter* waiter) {
+  absl::MutexLock lock(&mu_);
+  waiters_.push_back(waiter);
+}
+
+void Notifier::Unregister(Waiter* waiter) {
+  absl::MutexLock lock(&mu_);
+  waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), waiter), waiters_.end());
+}
+
+void Notifier::WakeSleepers() {
+  absl::MutexLock lock(&mu_);
+  for (Waiter* w : waiters_) {
+    if (w->sleeping()) w->Wake();
+  }
+}
+
+}  // namespace rill::core
