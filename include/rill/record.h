@@ -25,8 +25,8 @@ namespace rill {
 // Header: one record header, as Kafka defines it: a key (UTF-8 by
 // convention; rill does not check) and a value that may be null.
 struct Header {
-  std::string_view key;
-  std::optional<std::string_view> value;
+  std::string_view key = {};
+  std::optional<std::string_view> value = std::nullopt;
 
   friend bool operator==(const Header&, const Header&) = default;
 };
@@ -36,14 +36,17 @@ struct Header {
 // topic is a tombstone.
 //
 //   producer.Send("orders", {.key = "user-42", .value = payload});
+//
+// Every field has a default member initializer so that designated
+// initialisers may leave fields out without -Wmissing-field-initializers.
 struct Record {
-  std::optional<std::string_view> key;
-  std::optional<std::string_view> value;
+  std::optional<std::string_view> key = std::nullopt;
+  std::optional<std::string_view> value = std::nullopt;
   // Headers, in order; keys may repeat.
-  std::span<const Header> headers;
+  std::span<const Header> headers = {};
   // Milliseconds since the Unix epoch. Unset means "now" at send time. On a
   // topic with log-append time, the log's clock replaces it.
-  std::optional<int64_t> timestamp;
+  std::optional<int64_t> timestamp = std::nullopt;
 };
 
 namespace detail {
