@@ -201,6 +201,10 @@ class RecordDecoder {
     int64_t timestamp_delta;
     p = DecodeVarint64(p, record_end, &timestamp_delta);
     if (p == nullptr) return Fail("record timestampDelta is not a valid varint");
+    int64_t timestamp;
+    if (__builtin_add_overflow(info_.base_timestamp, timestamp_delta, &timestamp)) {
+      return Fail("record timestamp overflows: baseTimestamp + timestampDelta");
+    }
     int32_t offset_delta;
     p = DecodeVarint32(p, record_end, &offset_delta);
     if (p == nullptr) return Fail("record offsetDelta is not a valid varint");
@@ -239,8 +243,7 @@ class RecordDecoder {
     if (p != record_end) return Fail("record length disagrees with its fields");
 
     r->offset_ = info_.base_offset + offset_delta;
-    r->timestamp_ =
-        info_.log_append_time ? info_.max_timestamp : info_.base_timestamp + timestamp_delta;
+    r->timestamp_ = info_.log_append_time ? info_.max_timestamp : timestamp;
     r->key_ = key;
     r->key_size_ = key_size;
     r->value_ = value;
