@@ -22,7 +22,7 @@ void RewriteCrc(std::span<char> batch) {
   StoreBigEndian<uint32_t>(batch.data() + batch::kCrcPos, ComputeBatchCrc(batch));
 }
 
-ExactBytes::ExactBytes(std::span<const char> bytes)
+ExactBytes::ExactBytes(std::string_view bytes)
     : data_(new char[bytes.size()]), size_(bytes.size()) {
   if (size_ > 0) std::memcpy(data_.get(), bytes.data(), size_);
 }

@@ -43,8 +43,7 @@ void RewriteCrc(std::span<char> batch);
 // at or past the end is a heap overflow AddressSanitizer reports.
 class ExactBytes {
  public:
-  explicit ExactBytes(std::span<const char> bytes);
-  explicit ExactBytes(std::string_view bytes) : ExactBytes(std::span(bytes)) {}
+  explicit ExactBytes(std::string_view bytes);
 
   char* data() { return data_.get(); }
   size_t size() const { return size_; }
