@@ -25,8 +25,8 @@ namespace rill {
 // Header: one record header, as Kafka defines it: a key (UTF-8 by
 // convention; rill does not check) and a value that may be null.
 struct Header {
-  std::string_view key;
-  std::optional<std::string_view> value;
+  std::string_view key = {};
+  std::optional<std::string_view> value = std::nullopt;
 
   friend bool operator==(const Header&, const Header&) = default;
 };
@@ -36,17 +36,20 @@ struct Header {
 // topic is a tombstone.
 //
 //   producer.Send("orders", {.key = "user-42", .value = payload});
+//
+// Every field has a default member initializer so that designated
+// initialisers may leave fields out without -Wmissing-field-initializers.
 struct Record {
-  std::optional<std::string_view> key;
-  std::optional<std::string_view> value;
+  std::optional<std::string_view> key = std::nullopt;
+  std::optional<std::string_view> value = std::nullopt;
   // Headers, in order; keys may repeat.
-  std::span<const Header> headers;
+  std::span<const Header> headers = {};
   // Milliseconds since the Unix epoch. Unset means "now" at send time. On a
   // topic with log-append time, the log's clock replaces it.
-  std::optional<int64_t> timestamp;
+  std::optional<int64_t> timestamp = std::nullopt;
   // The partition to send to. Unset: chosen from the key as Kafka does
   // (murmur2), or, for a null key, the producer's current sticky partition.
-  std::optional<int32_t> partition;
+  std::optional<int32_t> partition = std::nullopt;
 };
 
 namespace detail {
@@ -196,61 +199,66 @@ class RecordDecoder {
   // error() tells which (nullptr at a clean end). Never reads outside
   // [begin, end).
   bool Next(RecordView* r) {
+    if (error_ != nullptr) return false;
     if (decoded_ == info_.record_count) {
       if (p_ != end_) return Fail("bytes left over after the last record");
       return false;
     }
-    if (error_ != nullptr) return false;
+    if (p_ == end_) return Fail("the records end before recordsCount records");
     int32_t length;
     const char* p = DecodeVarint32(p_, end_, &length);
     if (p == nullptr) return Fail("record length is not a valid varint");
-    if (length < 0 || length > end_ - p) return Fail("record length runs past the batch");
+    if (length < 0) return Fail("record length is negative");
+    if (length > end_ - p) return Fail("record length runs past the end of the records");
     const char* const record_end = p + length;
-    if (p == record_end) return Fail("record too short for its attributes");
+    if (p == record_end) return Fail("record length 0 leaves no room for its attributes");
     ++p;  // Attributes: unused by Kafka; ignored.
     int64_t timestamp_delta;
     p = DecodeVarint64(p, record_end, &timestamp_delta);
     if (p == nullptr) return Fail("record timestampDelta is not a valid varint");
+    int64_t timestamp;
+    if (__builtin_add_overflow(info_.base_timestamp, timestamp_delta, &timestamp)) {
+      return Fail("record timestamp overflows: baseTimestamp + timestampDelta");
+    }
     int32_t offset_delta;
     p = DecodeVarint32(p, record_end, &offset_delta);
     if (p == nullptr) return Fail("record offsetDelta is not a valid varint");
-    if (offset_delta <= last_offset_delta_ || offset_delta > info_.last_offset_delta) {
-      return Fail("record offsetDelta out of order or past lastOffsetDelta");
+    if (offset_delta < 0) return Fail("record offsetDelta is negative");
+    if (offset_delta <= last_offset_delta_) {
+      return Fail("record offsetDelta is not above the previous record's");
+    }
+    if (offset_delta > info_.last_offset_delta) {
+      return Fail("record offsetDelta is past lastOffsetDelta");
     }
     int32_t key_size;
-    p = DecodeVarint32(p, record_end, &key_size);
-    if (p == nullptr || key_size < -1 || key_size > record_end - p) {
-      return Fail("record key length is invalid");
-    }
-    const char* key = p;
+    p = Field(p, record_end, &key_size, kKeyErrors);
+    if (p == nullptr) return false;
+    const char* const key = p;
     if (key_size > 0) p += key_size;
     int32_t value_size;
-    p = DecodeVarint32(p, record_end, &value_size);
-    if (p == nullptr || value_size < -1 || value_size > record_end - p) {
-      return Fail("record value length is invalid");
-    }
-    const char* value = p;
+    p = Field(p, record_end, &value_size, kValueErrors);
+    if (p == nullptr) return false;
+    const char* const value = p;
     if (value_size > 0) p += value_size;
     int32_t header_count;
     p = DecodeVarint32(p, record_end, &header_count);
-    if (p == nullptr || header_count < 0) return Fail("record header count is invalid");
+    if (p == nullptr) return Fail("record header count is not a valid varint");
+    if (header_count < 0) return Fail("record header count is negative");
     const char* const headers = p;
     for (int32_t i = 0; i < header_count; ++i) {
+      if (p == record_end) return Fail("record has fewer headers than its header count");
       int32_t len;
-      p = DecodeVarint32(p, record_end, &len);
-      if (p == nullptr || len < 0 || len > record_end - p) return Fail("header key length is invalid");
+      p = Field(p, record_end, &len, kHeaderKeyErrors);
+      if (p == nullptr) return false;
       p += len;
-      p = DecodeVarint32(p, record_end, &len);
-      if (p == nullptr || len < -1 || len > record_end - p) {
-        return Fail("header value length is invalid");
-      }
+      p = Field(p, record_end, &len, kHeaderValueErrors);
+      if (p == nullptr) return false;
       if (len > 0) p += len;
     }
-    if (p != record_end) return Fail("record length disagrees with its fields");
+    if (p != record_end) return Fail("record has bytes left over after its headers");
 
     r->offset_ = info_.base_offset + offset_delta;
-    r->timestamp_ =
-        info_.log_append_time ? info_.max_timestamp : info_.base_timestamp + timestamp_delta;
+    r->timestamp_ = info_.log_append_time ? info_.max_timestamp : timestamp;
     r->key_ = key;
     r->key_size_ = key_size;
     r->value_ = value;
@@ -273,6 +281,56 @@ class RecordDecoder {
   int32_t decoded() const { return decoded_; }
 
  private:
+  // What is wrong with a length-prefixed field, for each way it can be.
+  struct FieldErrors {
+    const char* not_varint;
+    const char* below_min;
+    const char* past_end;
+    int32_t min_length;  // -1 where null is allowed, else 0.
+  };
+  static constexpr FieldErrors kKeyErrors = {
+      .not_varint = "record key length is not a valid varint",
+      .below_min = "record key length is below -1",
+      .past_end = "record key runs past the end of its record",
+      .min_length = -1,
+  };
+  static constexpr FieldErrors kValueErrors = {
+      .not_varint = "record value length is not a valid varint",
+      .below_min = "record value length is below -1",
+      .past_end = "record value runs past the end of its record",
+      .min_length = -1,
+  };
+  static constexpr FieldErrors kHeaderKeyErrors = {
+      .not_varint = "header key length is not a valid varint",
+      .below_min = "header key is null or its length negative",
+      .past_end = "header key runs past the end of its record",
+      .min_length = 0,
+  };
+  static constexpr FieldErrors kHeaderValueErrors = {
+      .not_varint = "header value length is not a valid varint",
+      .below_min = "header value length is below -1",
+      .past_end = "header value runs past the end of its record",
+      .min_length = -1,
+  };
+
+  // Field(p, end, &size, errors): reads the length of the field at p and
+  // checks that its bytes lie within [p, end). Returns where its bytes start,
+  // or nullptr after Fail().
+  const char* Field(const char* p, const char* end, int32_t* size, const FieldErrors& errors) {
+    p = DecodeVarint32(p, end, size);
+    const char* error = nullptr;
+    if (p == nullptr) {
+      error = errors.not_varint;
+    } else if (*size < errors.min_length) {
+      error = errors.below_min;
+    } else if (*size > end - p) {
+      error = errors.past_end;
+    }
+    if (error == nullptr) return p;
+    Fail(error);
+    return nullptr;
+  }
+
   bool Fail(const char* why) {
     error_ = why;
     return false;

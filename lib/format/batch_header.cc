@@ -1,6 +1,7 @@
 #include "format/batch_header.h"
 
 #include <cinttypes>
+#include <limits>
 
 #include "absl/strings/str_format.h"
 #include "format/crc32c.h"
@@ -60,6 +61,10 @@ absl::Status CheckBatchHeader(std::span<const char> bytes, BatchHeader* h) {
   if (h->last_offset_delta < 0) {
     return absl::DataLossError(
         absl::StrFormat("lastOffsetDelta %d is negative", h->last_offset_delta));
+  }
+  if (h->base_offset > std::numeric_limits<int64_t>::max() - h->last_offset_delta) {
+    return absl::DataLossError(absl::StrFormat("baseOffset %d + lastOffsetDelta %d overflows",
+                                               h->base_offset, h->last_offset_delta));
   }
   if (h->records_count < 0 ||
       static_cast<int64_t>(h->records_count) > static_cast<int64_t>(h->last_offset_delta) + 1) {

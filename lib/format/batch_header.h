@@ -45,8 +45,9 @@ BatchHeader DecodeBatchHeader(const char* p);
 
 // CheckBatchHeader(bytes, &h): decodes the batch starting at bytes[0] into
 // `h` and checks its header alone: that the header is present, magic is 2,
-// batchLength covers at least the header and fits in `bytes`, lastOffsetDelta
-// and recordsCount are plausible. Returns OK, or kDataLoss with a message
+// batchLength covers at least the header and fits in `bytes`, baseOffset,
+// lastOffsetDelta and recordsCount are plausible (the batch's last offset
+// fits in an int64). Returns OK, or kDataLoss with a message
 // naming the field, or kOutOfRange when the header is sound but `bytes` ends
 // before the batch does (a torn tail, or a caller that passed too little).
 absl::Status CheckBatchHeader(std::span<const char> bytes, BatchHeader* h);

@@ -79,6 +79,16 @@ namespace {
 // Output grows in steps of this much, capped by the caller's max_size.
 constexpr size_t kOutputStep = 64 << 10;
 
+// OutputRoom(used, max_size): room to give the codec for its next output,
+// `used` (at most max_size) bytes having been written. One byte past
+// max_size is allowed: a codec that fills it proves the stream expands past
+// the limit, while one that stops short of it has ended within the limit --
+// which a full buffer alone cannot tell.
+size_t OutputRoom(size_t used, size_t max_size) {
+  const size_t left = max_size - used;
+  return left < kOutputStep ? left + 1 : kOutputStep;
+}
+
 absl::Status TooLarge(Compression c, size_t max_size) {
   return absl::DataLossError(absl::StrFormat(
       "%s records expand past the %d-byte limit", CompressionName(c), max_size));
@@ -88,6 +98,14 @@ absl::Status TooLarge(Compression c, size_t max_size) {
 
 absl::Status Decompressor::Decompress(Compression c, std::string_view in, size_t max_size,
                                       Buffer* out) {
+  const size_t start = out->size();
+  absl::Status s = DecompressAppend(c, in, max_size, out);
+  if (!s.ok()) out->Resize(start);
+  return s;
+}
+
+absl::Status Decompressor::DecompressAppend(Compression c, std::string_view in, size_t max_size,
+                                            Buffer* out) {
   const size_t start = out->size();
   switch (c) {
     case Compression::kNone:
@@ -104,8 +122,7 @@ absl::Status Decompressor::Decompress(Compression c, std::string_view in, size_t
       size_t src_left = in.size();
       size_t hint = 1;
       while (src_left > 0) {
-        if (out->size() - start >= max_size) return TooLarge(c, max_size);
-        const size_t room = std::min(kOutputStep, max_size - (out->size() - start));
+        const size_t room = OutputRoom(out->size() - start, max_size);
         char* dst = out->Reserve(room);
         size_t dst_size = room;
         size_t src_size = src_left;
@@ -115,6 +132,7 @@ absl::Status Decompressor::Decompress(Compression c, std::string_view in, size_t
                                                      LZ4F_getErrorName(hint)));
         }
         out->Commit(dst_size);
+        if (out->size() - start > max_size) return TooLarge(c, max_size);
         src += src_size;
         src_left -= src_size;
         if (src_size == 0 && dst_size == 0) break;  // No progress: the input is cut short.
@@ -128,8 +146,7 @@ absl::Status Decompressor::Decompress(Compression c, std::string_view in, size_t
       ZSTD_inBuffer input{in.data(), in.size(), 0};
       size_t ret = 1;
       while (input.pos < input.size || ret != 0) {
-        if (out->size() - start >= max_size) return TooLarge(c, max_size);
-        const size_t room = std::min(kOutputStep, max_size - (out->size() - start));
+        const size_t room = OutputRoom(out->size() - start, max_size);
         ZSTD_outBuffer output{out->Reserve(room), room, 0};
         const size_t in_before = input.pos;
         ret = ZSTD_decompressStream(contexts_->zstd, &output, &input);
@@ -138,6 +155,7 @@ absl::Status Decompressor::Decompress(Compression c, std::string_view in, size_t
                                                      ZSTD_getErrorName(ret)));
         }
         out->Commit(output.pos);
+        if (out->size() - start > max_size) return TooLarge(c, max_size);
         if (output.pos == 0 && input.pos == in_before) {
           if (ret != 0) return absl::DataLossError("zstd records end in the middle of a frame");
           break;

@@ -44,10 +44,14 @@ class Decompressor {
 
   // Decompress(c, in, max_size, out): appends the decompressed `in` to
   // `out`. Returns kDataLoss when `in` is not a valid stream of codec `c` or
-  // would expand past `max_size` bytes, kUnimplemented for gzip and snappy.
+  // would expand past `max_size` bytes (a stream of exactly `max_size` bytes
+  // is fine), kUnimplemented for gzip and snappy. On failure `out` keeps its
+  // former size.
   absl::Status Decompress(Compression c, std::string_view in, size_t max_size, Buffer* out);
 
  private:
+  absl::Status DecompressAppend(Compression c, std::string_view in, size_t max_size, Buffer* out);
+
   struct Contexts;
   Contexts* contexts_;
 };

@@ -27,10 +27,11 @@ inline constexpr int64_t ZigZagDecode64(uint64_t v) {
   return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
 }
 
-// DecodeUnsignedVarint64(p, limit, &v): decodes the varint at [p, limit) of
-// at most `max_bytes` bytes. Returns the byte after it, or nullptr when the
-// varint runs past `limit` or is longer than `max_bytes`. Never reads at or
-// beyond `limit`.
+// DecodeUnsignedVarint(p, limit, max_bytes, &v): decodes the varint at
+// [p, limit) of at most `max_bytes` (at most 10) bytes. Returns the byte after
+// it, or nullptr when the varint runs past `limit`, is longer than
+// `max_bytes`, or carries bits beyond the 64th. Never reads at or beyond
+// `limit`.
 inline const char* DecodeUnsignedVarint(const char* p, const char* limit, int max_bytes,
                                         uint64_t* v) {
   if (p < limit && static_cast<signed char>(*p) >= 0) {  // One byte: the usual case.
@@ -40,6 +41,8 @@ inline const char* DecodeUnsignedVarint(const char* p, const char* limit, int ma
   uint64_t result = 0;
   for (int shift = 0, i = 0; i < max_bytes && p < limit; ++i, shift += 7) {
     const uint8_t byte = static_cast<uint8_t>(*p++);
+    // The tenth byte holds bit 63 alone; anything more would be shifted out.
+    if (shift > 57 && ((byte & 0x7f) >> (64 - shift)) != 0) return nullptr;
     result |= static_cast<uint64_t>(byte & 0x7f) << shift;
     if (byte < 0x80) {
       *v = result;
