@@ -80,7 +80,8 @@ class RILL_EXPORT Producer {
   class Impl;
 
  private:
-  std::unique_ptr<Impl> impl_;
+  // Shared with the log's background threads, which may flush it.
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace rill

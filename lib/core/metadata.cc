@@ -59,7 +59,7 @@ absl::Status CheckLogFormat(FileSystem& fs, const std::string& dir) {
     for (const std::string& name : names) {
       if (name != kLockFile) {
         return absl::FailedPreconditionError(absl::StrCat(
-            dir, " is not a rill log: it has no ", kMetaFile, " and is not empty (it holds ",
+            dir, " is not a rill log: it has no ", ToAbsl(kMetaFile), " and is not empty (it holds ",
             name, ")"));
       }
     }
@@ -109,13 +109,13 @@ absl::Status SaveTopicConfig(FileSystem& fs, const std::string& dir, std::string
                              const TopicConfig& config) {
   const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
   RETURN_IF_ERROR(fs.CreateDir(topics_dir));
-  return WriteFileAtomically(fs, topics_dir, absl::StrCat(ToAbsl(name), kTopicSuffix),
+  return WriteFileAtomically(fs, topics_dir, absl::StrCat(ToAbsl(name), ToAbsl(kTopicSuffix)),
                              FormatProperties(config.ToMap(), absl::StrCat("topic ", ToAbsl(name))));
 }
 
 absl::Status RemoveTopicConfig(FileSystem& fs, const std::string& dir, std::string_view name) {
   const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
-  RETURN_IF_ERROR(fs.RemoveFile(JoinPath(topics_dir, absl::StrCat(ToAbsl(name), kTopicSuffix))));
+  RETURN_IF_ERROR(fs.RemoveFile(JoinPath(topics_dir, absl::StrCat(ToAbsl(name), ToAbsl(kTopicSuffix)))));
   return fs.SyncDir(topics_dir);
 }
 

@@ -7,9 +7,8 @@
 
 namespace rill {
 
-absl::Status BatchReader::Open(std::span<const char> batch, const BatchHeader& header,
-                               detail::RecordDecoder* decoder) {
-  const detail::RecordDecoder::BatchInfo info{
+detail::RecordDecoder::BatchInfo DecoderInfo(const BatchHeader& header) {
+  return detail::RecordDecoder::BatchInfo{
       .base_offset = header.base_offset,
       .base_timestamp = header.base_timestamp,
       .max_timestamp = header.max_timestamp,
@@ -17,11 +16,23 @@ absl::Status BatchReader::Open(std::span<const char> batch, const BatchHeader& h
       .record_count = header.records_count,
       .log_append_time = header.log_append_time(),
   };
+}
+
+absl::Status BatchReader::Open(std::span<const char> batch, const BatchHeader& header,
+                               detail::RecordDecoder* decoder) {
+  absl::StatusOr<std::span<const char>> records = Records(batch, header);
+  if (!records.ok()) return records.status();
+  *decoder = detail::RecordDecoder(records->data(), records->data() + records->size(),
+                                   DecoderInfo(header));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::span<const char>> BatchReader::Records(std::span<const char> batch,
+                                                           const BatchHeader& header) {
   const char* records = batch.data() + batch::kRecordsPos;
   const size_t records_size = header.size() - batch::kRecordsPos;
   if (header.compression() == Compression::kNone) {
-    *decoder = detail::RecordDecoder(records, records + records_size, info);
-    return absl::OkStatus();
+    return std::span<const char>(records, records_size);
   }
   if (used_ == buffers_.size()) buffers_.push_back(std::make_unique<Buffer>());
   Buffer* out = buffers_[used_].get();
@@ -33,8 +44,7 @@ absl::Status BatchReader::Open(std::span<const char> batch, const BatchHeader& h
                                                   s.message()));
   }
   ++used_;
-  *decoder = detail::RecordDecoder(out->data(), out->data() + out->size(), info);
-  return absl::OkStatus();
+  return std::span<const char>(out->data(), out->size());
 }
 
 absl::Status RecordError(const detail::RecordDecoder& decoder, const BatchHeader& header) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "format/batch_header.h"
 #include "format/compression.h"
 #include "rill/record.h"
@@ -34,6 +35,11 @@ class BatchReader {
   absl::Status Open(std::span<const char> batch, const BatchHeader& header,
                     detail::RecordDecoder* decoder);
 
+  // Records(batch, header): the batch's records, uncompressed: a view into
+  // `batch`, or into a buffer that lives until Clear(). Same errors as Open.
+  absl::StatusOr<std::span<const char>> Records(std::span<const char> batch,
+                                                const BatchHeader& header);
+
   // Clear(): releases (for reuse) every buffer handed out since the last
   // Clear(); records decoded from compressed batches become invalid.
   void Clear() { used_ = 0; }
@@ -44,6 +50,9 @@ class BatchReader {
   std::vector<std::unique_ptr<Buffer>> buffers_;
   size_t used_ = 0;
 };
+
+// DecoderInfo(header): what a RecordDecoder needs to know of a batch.
+detail::RecordDecoder::BatchInfo DecoderInfo(const BatchHeader& header);
 
 // RecordError(decoder, header): the kDataLoss status for a decoder that
 // stopped on a malformed record of the batch `header` describes.

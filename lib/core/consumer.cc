@@ -1,0 +1,481 @@
+// Consumer: assignment, positions, the fetch that turns partition reads into
+// a list of batches for ConsumerRecords to iterate, and the wait at the end.
+//
+// A Poll reads whole batches from the partitions' mappings (no copy),
+// decompresses those that need it into the consumer's buffers, and records
+// for each batch which of its records to yield. The segments read stay
+// mapped until the next Poll, through the ReadResults held here.
+#include "rill/consumer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/log_state.h"
+#include "core/topic_name.h"
+#include "format/batch_reader.h"
+#include "rill/log.h"
+#include "util/cpu.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+
+namespace rill {
+
+using core::Partition;
+using core::Topic;
+
+class Consumer::Impl {
+ public:
+  Impl(std::shared_ptr<core::LogState> state, const ConsumerOptions& options)
+      : state_(std::move(state)), options_(options) {}
+  ~Impl() { ClearAssignment(); }
+
+  absl::Status Subscribe(const std::vector<std::string>& topics);
+  absl::Status Assign(const std::vector<TopicPartition>& partitions);
+  void Unsubscribe();
+  std::vector<TopicPartition> Assignment() const;
+  absl::StatusOr<ConsumerRecords> Poll(absl::Duration timeout);
+  absl::Status Seek(const TopicPartition& tp, int64_t offset);
+  absl::Status SeekEach(const std::vector<TopicPartition>& partitions,
+                        const std::function<absl::StatusOr<int64_t>(const PartitionLog&)>& to);
+  absl::StatusOr<int64_t> Position(const TopicPartition& tp);
+  void Wakeup() {
+    wakeup_.store(true, std::memory_order_release);
+    waiter_.Wake();
+  }
+  absl::Status Close();
+
+ private:
+  struct Assigned {
+    std::shared_ptr<Topic> topic;
+    Partition* partition = nullptr;
+    int64_t position = kNoOffset;
+  };
+
+  absl::Status CheckOpen() const;
+  void SetAssignment(std::vector<Assigned> next);
+  void ClearAssignment() { SetAssignment({}); }
+  void Refresh();
+  Assigned* Find(const TopicPartition& tp);
+  // Resolve(a, start, end): a position for `a` per auto_offset_reset.
+  absl::StatusOr<int64_t> Reset(const Assigned& a) const;
+  // Fetch(): fills batches_ from the assigned partitions; returns the number
+  // of records it will yield.
+  absl::StatusOr<size_t> Fetch();
+  absl::Status FetchPartition(Assigned& a, size_t* records_left, size_t* bytes_left,
+                              size_t* records);
+  bool AnyDataAvailable() const;
+  void Wait(absl::Time deadline);
+  void ReleasePoll();
+
+  const std::shared_ptr<core::LogState> state_;
+  const ConsumerOptions options_;
+  bool closed_ = false;
+
+  bool subscribed_ = false;
+  std::vector<std::string> subscription_;
+  uint64_t generation_ = 0;
+  std::vector<Assigned> assigned_;  // Sorted by topic name, then partition.
+  size_t next_ = 0;                 // Partition to fetch from first.
+
+  core::Waiter waiter_;
+  std::atomic<bool> wakeup_{false};
+
+  // What the last Poll returned, alive until the next.
+  std::vector<ReadResult> held_;
+  BatchReader reader_;
+  std::vector<detail::PolledBatch> batches_;
+  detail::PollErrorSlot error_;
+};
+
+absl::Status Consumer::Impl::CheckOpen() const {
+  if (closed_) return absl::FailedPreconditionError("the consumer is closed");
+  return state_->CheckOpen();
+}
+
+void Consumer::Impl::SetAssignment(std::vector<Assigned> next) {
+  std::sort(next.begin(), next.end(), [](const Assigned& a, const Assigned& b) {
+    return std::make_pair(a.topic->name(), a.partition->id()) <
+           std::make_pair(b.topic->name(), b.partition->id());
+  });
+  for (Assigned& n : next) {
+    auto it = std::find_if(assigned_.begin(), assigned_.end(),
+                           [&](const Assigned& a) { return a.partition == n.partition; });
+    if (it != assigned_.end()) {
+      n.position = it->position;  // Kept partitions keep their positions.
+    } else {
+      n.partition->notifier().Register(&waiter_);
+    }
+  }
+  for (const Assigned& a : assigned_) {
+    if (std::none_of(next.begin(), next.end(),
+                     [&](const Assigned& n) { return n.partition == a.partition; })) {
+      a.partition->notifier().Unregister(&waiter_);
+    }
+  }
+  assigned_ = std::move(next);
+  next_ = 0;
+}
+
+void Consumer::Impl::Refresh() {
+  if (!subscribed_) {
+    // Drop partitions of deleted topics.
+    if (std::any_of(assigned_.begin(), assigned_.end(),
+                    [](const Assigned& a) { return a.topic->deleted(); })) {
+      std::vector<Assigned> next;
+      for (const Assigned& a : assigned_) {
+        if (!a.topic->deleted()) next.push_back(a);
+      }
+      SetAssignment(std::move(next));
+    }
+    return;
+  }
+  const uint64_t generation = state_->topics_generation();
+  if (generation == generation_) return;
+  generation_ = generation;
+  std::vector<Assigned> next;
+  for (const std::string& name : subscription_) {
+    absl::StatusOr<std::shared_ptr<Topic>> topic = state_->FindTopic(name);
+    if (!topic.ok()) continue;  // Not created yet, or deleted.
+    for (int32_t p = 0; p < (*topic)->partition_count(); ++p) {
+      next.push_back(Assigned{*topic, (*topic)->partition(p), kNoOffset});
+    }
+  }
+  SetAssignment(std::move(next));
+}
+
+absl::Status Consumer::Impl::Subscribe(const std::vector<std::string>& topics) {
+  RETURN_IF_ERROR(CheckOpen());
+  for (const std::string& t : topics) RETURN_IF_ERROR(core::ValidateTopicName(t));
+  subscription_ = topics;
+  std::sort(subscription_.begin(), subscription_.end());
+  subscription_.erase(std::unique(subscription_.begin(), subscription_.end()), subscription_.end());
+  subscribed_ = true;
+  generation_ = state_->topics_generation() - 1;  // Forces a refresh.
+  Refresh();
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Impl::Assign(const std::vector<TopicPartition>& partitions) {
+  RETURN_IF_ERROR(CheckOpen());
+  std::vector<Assigned> next;
+  for (const TopicPartition& tp : partitions) {
+    std::shared_ptr<Topic> topic;
+    ASSIGN_OR_RETURN(Partition * partition, state_->FindPartition(tp, &topic));
+    if (std::none_of(next.begin(), next.end(),
+                     [&](const Assigned& a) { return a.partition == partition; })) {
+      next.push_back(Assigned{std::move(topic), partition, kNoOffset});
+    }
+  }
+  subscribed_ = false;
+  subscription_.clear();
+  SetAssignment(std::move(next));
+  return absl::OkStatus();
+}
+
+void Consumer::Impl::Unsubscribe() {
+  subscribed_ = false;
+  subscription_.clear();
+  ClearAssignment();
+}
+
+std::vector<TopicPartition> Consumer::Impl::Assignment() const {
+  std::vector<TopicPartition> out;
+  for (const Assigned& a : assigned_) out.push_back({a.topic->name(), a.partition->id()});
+  return out;
+}
+
+Consumer::Impl::Assigned* Consumer::Impl::Find(const TopicPartition& tp) {
+  for (Assigned& a : assigned_) {
+    if (a.partition->id() == tp.partition && a.topic->name() == tp.topic) return &a;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<int64_t> Consumer::Impl::Reset(const Assigned& a) const {
+  const PartitionLog& log = a.partition->log();
+  switch (options_.auto_offset_reset) {
+    case OffsetReset::kEarliest:
+      return log.start_offset();
+    case OffsetReset::kLatest:
+      return log.end_offset();
+    case OffsetReset::kNone:
+      break;
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "partition ", a.topic->name(), "-", a.partition->id(),
+      a.position == kNoOffset ? " has no position" : " position is out of range",
+      " and auto_offset_reset is kNone"));
+}
+
+bool Consumer::Impl::AnyDataAvailable() const {
+  for (const Assigned& a : assigned_) {
+    if (a.position == kNoOffset || a.position != a.partition->log().end_offset()) return true;
+  }
+  return false;
+}
+
+void Consumer::Impl::ReleasePoll() {
+  held_.clear();
+  reader_.Clear();
+  batches_.clear();
+}
+
+absl::Status Consumer::Impl::FetchPartition(Assigned& a, size_t* records_left,
+                                            size_t* bytes_left, size_t* records) {
+  PartitionLog& log = a.partition->log();
+  if (a.position == kNoOffset) {
+    ASSIGN_OR_RETURN(a.position, Reset(a));
+  }
+  if (a.position == log.end_offset()) return absl::OkStatus();
+  absl::StatusOr<ReadResult> read = log.Read(a.position, std::max<size_t>(*bytes_left, 1));
+  if (absl::IsOutOfRange(read.status())) {
+    // The position fell out of the log (retention, or a seek too far).
+    ASSIGN_OR_RETURN(a.position, Reset(a));
+    read = log.Read(a.position, std::max<size_t>(*bytes_left, 1));
+  }
+  RETURN_IF_ERROR(read.status());
+  std::span<const char> bytes = read->batches;
+  int64_t position = a.position;
+  bool used = false;
+  while (!bytes.empty() && *records_left > 0) {
+    // Read() returned whole, checked batches.
+    const BatchHeader h = DecodeBatchHeader(bytes.data());
+    const std::span<const char> batch = bytes.first(h.size());
+    bytes = bytes.subspan(h.size());
+    if (h.last_offset() < position || h.control() || h.records_count == 0) {
+      position = std::max(position, h.last_offset() + 1);
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::span<const char> body, reader_.Records(batch, h));
+    const detail::RecordDecoder::BatchInfo info = DecoderInfo(h);
+    // Records at or after `position`, and the offset after the last one
+    // taken. Dense batches (no compaction gaps) need no decoding for this.
+    int64_t available = 0;
+    int64_t next_position = h.last_offset() + 1;
+    const size_t take_limit = *records_left;
+    if (h.records_count == h.last_offset_delta + 1) {
+      available = h.last_offset() - std::max(position, h.base_offset) + 1;
+      if (static_cast<size_t>(available) > take_limit) {
+        next_position = std::max(position, h.base_offset) + static_cast<int64_t>(take_limit);
+      }
+    } else {
+      detail::RecordDecoder decoder(body.data(), body.data() + body.size(), info);
+      RecordView r;
+      while (decoder.Next(&r)) {
+        if (r.offset() < position) continue;
+        if (static_cast<size_t>(available) == take_limit) {
+          next_position = r.offset();
+          break;
+        }
+        ++available;
+      }
+      if (decoder.error() != nullptr) return RecordError(decoder, h);
+    }
+    const size_t take = std::min<size_t>(static_cast<size_t>(available), take_limit);
+    batches_.push_back(detail::PolledBatch{.records = body.data(),
+                                           .end = body.data() + body.size(),
+                                           .info = info,
+                                           .partition = a.partition->ref(),
+                                           .min_offset = position,
+                                           .max_records = static_cast<int32_t>(take)});
+    used = true;
+    *records += take;
+    *records_left -= take;
+    *bytes_left -= std::min(*bytes_left, h.size());
+    position = next_position;
+  }
+  if (used) held_.push_back(*std::move(read));
+  a.position = position;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> Consumer::Impl::Fetch() {
+  size_t records_left = static_cast<size_t>(std::max(options_.max_poll_records, 1));
+  size_t bytes_left = static_cast<size_t>(std::max(options_.max_poll_bytes, 1));
+  size_t records = 0;
+  const size_t n = assigned_.size();
+  // Positions move only if the whole fetch succeeds.
+  std::vector<int64_t> saved(n);
+  for (size_t i = 0; i < n; ++i) saved[i] = assigned_[i].position;
+  for (size_t k = 0; k < n && records_left > 0 && bytes_left > 0; ++k) {
+    Assigned& a = assigned_[(next_ + k) % n];
+    if (a.topic->deleted()) continue;
+    absl::Status s = FetchPartition(a, &records_left, &bytes_left, &records);
+    if (!s.ok()) {
+      for (size_t i = 0; i < n; ++i) assigned_[i].position = saved[i];
+      ReleasePoll();
+      return s;
+    }
+  }
+  if (n > 0) next_ = (next_ + 1) % n;
+  return records;
+}
+
+void Consumer::Impl::Wait(absl::Time deadline) {
+  const absl::Time now = absl::Now();
+  if (now >= deadline) return;
+  if (options_.busy_poll > absl::ZeroDuration()) {
+    const absl::Time spin_end = std::min(deadline, options_.busy_poll == absl::InfiniteDuration()
+                                                       ? absl::InfiniteFuture()
+                                                       : now + options_.busy_poll);
+    uint32_t spins = 0;
+    while (!AnyDataAvailable() && !wakeup_.load(std::memory_order_acquire)) {
+      CpuRelax();
+      // Reading the clock costs more than a pause: check it now and then.
+      if ((++spins & 255) == 0 && absl::Now() >= spin_end) break;
+    }
+    if (AnyDataAvailable() || absl::Now() >= deadline) return;
+  }
+  for (const Assigned& a : assigned_) a.partition->notifier().AddSleeper();
+  const uint32_t word = waiter_.Prepare();
+  if (!AnyDataAvailable() && !wakeup_.load(std::memory_order_acquire)) {
+    waiter_.Wait(word, deadline - absl::Now());
+  }
+  waiter_.Finish();
+  for (const Assigned& a : assigned_) a.partition->notifier().RemoveSleeper();
+}
+
+absl::StatusOr<ConsumerRecords> Consumer::Impl::Poll(absl::Duration timeout) {
+  ReleasePoll();
+  RETURN_IF_ERROR(CheckOpen());
+  if (error_.error != nullptr) {
+    // The last poll's iteration met a malformed record: report it, and put
+    // the partition back at the damaged batch.
+    const detail::PollErrorSlot e = error_;
+    error_ = {};
+    if (Assigned* a = Find({std::string(e.partition->topic), e.partition->partition})) {
+      a->position = e.base_offset;
+    }
+    return absl::DataLossError(absl::StrCat("partition ", ToAbsl(e.partition->topic), "-",
+                                            e.partition->partition, ", batch at offset ",
+                                            e.base_offset, ": ", e.error));
+  }
+  const absl::Time deadline =
+      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
+  for (;;) {
+    if (wakeup_.exchange(false, std::memory_order_acq_rel)) {
+      return absl::CancelledError("Consumer::Wakeup() was called");
+    }
+    RETURN_IF_ERROR(CheckOpen());
+    Refresh();
+    ASSIGN_OR_RETURN(const size_t records, Fetch());
+    if (records > 0) return ConsumerRecords(batches_.data(), batches_.size(), records, &error_);
+    ReleasePoll();
+    if (absl::Now() >= deadline) return ConsumerRecords();
+    Wait(deadline);
+  }
+}
+
+absl::Status Consumer::Impl::Seek(const TopicPartition& tp, int64_t offset) {
+  RETURN_IF_ERROR(CheckOpen());
+  Assigned* a = Find(tp);
+  if (a == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("partition ", tp.topic, "-", tp.partition, " is not assigned"));
+  }
+  a->position = offset < 0 ? kNoOffset : offset;
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Impl::SeekEach(
+    const std::vector<TopicPartition>& partitions,
+    const std::function<absl::StatusOr<int64_t>(const PartitionLog&)>& to) {
+  RETURN_IF_ERROR(CheckOpen());
+  Refresh();
+  std::vector<Assigned*> targets;
+  if (partitions.empty()) {
+    for (Assigned& a : assigned_) targets.push_back(&a);
+  } else {
+    for (const TopicPartition& tp : partitions) {
+      Assigned* a = Find(tp);
+      if (a == nullptr) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("partition ", tp.topic, "-", tp.partition, " is not assigned"));
+      }
+      targets.push_back(a);
+    }
+  }
+  std::vector<int64_t> offsets;
+  for (Assigned* a : targets) {
+    ASSIGN_OR_RETURN(int64_t offset, to(a->partition->log()));
+    offsets.push_back(offset);
+  }
+  for (size_t i = 0; i < targets.size(); ++i) targets[i]->position = offsets[i];
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Consumer::Impl::Position(const TopicPartition& tp) {
+  RETURN_IF_ERROR(CheckOpen());
+  Refresh();
+  Assigned* a = Find(tp);
+  if (a == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("partition ", tp.topic, "-", tp.partition, " is not assigned"));
+  }
+  if (a->position == kNoOffset) {
+    ASSIGN_OR_RETURN(a->position, Reset(*a));
+  }
+  return a->position;
+}
+
+absl::Status Consumer::Impl::Close() {
+  if (closed_) return absl::FailedPreconditionError("the consumer is closed");
+  ReleasePoll();
+  ClearAssignment();
+  closed_ = true;
+  return absl::OkStatus();
+}
+
+Consumer::Consumer(Log& log, const ConsumerOptions& options)
+    : impl_(std::make_unique<Impl>(log.state(), options)) {}
+
+Consumer::~Consumer() = default;
+
+absl::Status Consumer::Subscribe(const std::vector<std::string>& topics) {
+  return impl_->Subscribe(topics);
+}
+
+absl::Status Consumer::Assign(const std::vector<TopicPartition>& partitions) {
+  return impl_->Assign(partitions);
+}
+
+void Consumer::Unsubscribe() { impl_->Unsubscribe(); }
+
+std::vector<TopicPartition> Consumer::Assignment() const { return impl_->Assignment(); }
+
+absl::StatusOr<ConsumerRecords> Consumer::Poll(absl::Duration timeout) {
+  return impl_->Poll(timeout);
+}
+
+absl::Status Consumer::Seek(const TopicPartition& tp, int64_t offset) {
+  return impl_->Seek(tp, offset);
+}
+
+absl::Status Consumer::SeekToBeginning(const std::vector<TopicPartition>& partitions) {
+  return impl_->SeekEach(partitions, [](const PartitionLog& log) -> absl::StatusOr<int64_t> {
+    return log.start_offset();
+  });
+}
+
+absl::Status Consumer::SeekToEnd(const std::vector<TopicPartition>& partitions) {
+  return impl_->SeekEach(partitions, [](const PartitionLog& log) -> absl::StatusOr<int64_t> {
+    return log.end_offset();
+  });
+}
+
+absl::Status Consumer::SeekToTime(int64_t timestamp_ms,
+                                  const std::vector<TopicPartition>& partitions) {
+  return impl_->SeekEach(partitions, [timestamp_ms](const PartitionLog& log) {
+    return log.OffsetForTimestamp(timestamp_ms);
+  });
+}
+
+absl::StatusOr<int64_t> Consumer::Position(const TopicPartition& tp) {
+  return impl_->Position(tp);
+}
+
+void Consumer::Wakeup() { impl_->Wakeup(); }
+
+absl::Status Consumer::Close() { return impl_->Close(); }
+
+}  // namespace rill

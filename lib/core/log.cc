@@ -1,0 +1,96 @@
+// rill::Log: the public face of core::LogState.
+#include "rill/log.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/log_state.h"
+#include "storage/mem_file_system.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+
+namespace rill {
+
+Log::Log(std::shared_ptr<core::LogState> state) : state_(std::move(state)) {}
+
+Log::~Log() {
+  if (!state_->closed()) {
+    if (absl::Status s = state_->Close(); !s.ok()) {
+      state_->log_sink()(LogSeverity::kError, absl::StrCat("closing the log: ", s.message()));
+    }
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Log>> Log::Open(std::string_view dir, const LogOptions& options) {
+  if (dir.empty()) return absl::InvalidArgumentError("the log's directory is empty");
+  ASSIGN_OR_RETURN(std::shared_ptr<core::LogState> state,
+                   core::LogState::Open(FileSystem::Default(), std::string(dir), options, nullptr));
+  return std::unique_ptr<Log>(new Log(std::move(state)));
+}
+
+absl::StatusOr<std::unique_ptr<Log>> Log::OpenInMemory(const LogOptions& options) {
+  auto fs = std::make_unique<MemFileSystem>();
+  FileSystem* raw = fs.get();
+  ASSIGN_OR_RETURN(std::shared_ptr<core::LogState> state,
+                   core::LogState::Open(raw, "/rill", options, std::move(fs)));
+  return std::unique_ptr<Log>(new Log(std::move(state)));
+}
+
+absl::Status Log::Close() { return state_->Close(); }
+
+absl::Status Log::CreateTopic(std::string_view name, const TopicConfig& config) {
+  return state_->CreateTopic(name, config);
+}
+
+absl::Status Log::DeleteTopic(std::string_view name) { return state_->DeleteTopic(name); }
+
+std::vector<std::string> Log::ListTopics() const {
+  std::vector<std::string> names;
+  for (const auto& topic : state_->Topics()) names.push_back(topic->name());
+  return names;
+}
+
+absl::StatusOr<TopicDescription> Log::DescribeTopic(std::string_view name) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<core::Topic> topic, state_->FindTopic(name));
+  TopicDescription d{.name = topic->name(), .config = topic->config(), .partitions = {}};
+  for (int32_t p = 0; p < topic->partition_count(); ++p) {
+    const PartitionLog& log = topic->partition(p)->log();
+    d.partitions.push_back(PartitionDescription{.partition = p,
+                                                .start_offset = log.start_offset(),
+                                                .end_offset = log.end_offset(),
+                                                .segments = log.segment_count(),
+                                                .bytes = log.size_bytes()});
+  }
+  return d;
+}
+
+absl::Status Log::SetTopicConfig(std::string_view name, std::string_view key,
+                                 std::string_view value) {
+  return state_->SetTopicConfig(name, key, value);
+}
+
+absl::StatusOr<int64_t> Log::StartOffset(const TopicPartition& tp) const {
+  ASSIGN_OR_RETURN(core::Partition * partition, state_->FindPartition(tp));
+  return partition->log().start_offset();
+}
+
+absl::StatusOr<int64_t> Log::EndOffset(const TopicPartition& tp) const {
+  ASSIGN_OR_RETURN(core::Partition * partition, state_->FindPartition(tp));
+  return partition->log().end_offset();
+}
+
+absl::StatusOr<int64_t> Log::OffsetForTime(const TopicPartition& tp, int64_t timestamp_ms) const {
+  ASSIGN_OR_RETURN(core::Partition * partition, state_->FindPartition(tp));
+  return partition->log().OffsetForTimestamp(timestamp_ms);
+}
+
+absl::Status Log::Sync() { return state_->SyncAll(); }
+
+int Log::RunMaintenance() { return state_->RunMaintenance(); }
+
+const RecoveryReport& Log::recovery_report() const { return state_->recovery_report(); }
+
+const std::string& Log::dir() const {
+  static const std::string* const kNone = new std::string;
+  return state_->in_memory() ? *kNone : state_->dir();
+}
+
+}  // namespace rill

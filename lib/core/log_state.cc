@@ -1,0 +1,317 @@
+#include "core/log_state.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "core/metadata.h"
+#include "core/syncer.h"
+#include "core/topic_name.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+#include "util/timer.h"
+
+namespace rill::core {
+namespace {
+
+// Grow a segment's file this much at a time (or the whole segment if smaller).
+constexpr uint64_t kAllocationChunk = 16u << 20;
+
+void Add(RecoveryReport* total, const RecoveryReport& r) {
+  total->partitions_recovered += r.partitions_recovered;
+  total->segments_checked += r.segments_checked;
+  total->bytes_checked += r.bytes_checked;
+  total->batches_checked += r.batches_checked;
+  total->bytes_dropped += r.bytes_dropped;
+  total->batches_dropped += r.batches_dropped;
+  total->segments_dropped += r.segments_dropped;
+  total->details.insert(total->details.end(), r.details.begin(), r.details.end());
+}
+
+}  // namespace
+
+LogState::LogState(FileSystem* fs, std::string dir, const LogOptions& options,
+                   std::unique_ptr<FileSystem> owned_fs)
+    : owned_fs_(std::move(owned_fs)),
+      fs_(fs),
+      dir_(std::move(dir)),
+      options_(options),
+      clock_(options.clock != nullptr ? options.clock : Clock::Real()),
+      sink_(options.log_sink ? options.log_sink : StderrLogSink()) {
+  if (options_.background_threads > 0) {
+    background_ = std::make_unique<ThreadTaskRunner>(options_.background_threads);
+  } else {
+    auto manual = std::make_unique<ManualTaskRunner>();
+    manual_ = manual.get();
+    background_ = std::move(manual);
+  }
+}
+
+LogState::~LogState() {
+  if (!closed()) {
+    if (absl::Status s = Close(); !s.ok()) {
+      sink_(LogSeverity::kError, absl::StrCat("closing the log at ", dir_, ": ", s.message()));
+    }
+  }
+}
+
+absl::StatusOr<std::shared_ptr<LogState>> LogState::Open(FileSystem* fs, std::string dir,
+                                                         const LogOptions& options,
+                                                         std::unique_ptr<FileSystem> owned_fs) {
+  RETURN_IF_ERROR(PrepareLogDir(*fs, dir, options.create_if_missing));
+  std::shared_ptr<LogState> state(new LogState(fs, std::move(dir), options, std::move(owned_fs)));
+  ASSIGN_OR_RETURN(state->lock_, fs->LockFile(JoinPath(state->dir_, std::string(kLockFile))));
+  RETURN_IF_ERROR(CheckLogFormat(*fs, state->dir_));
+  RETURN_IF_ERROR(state->Load());
+  return state;
+}
+
+std::string LogState::PartitionDir(std::string_view topic, int32_t partition) const {
+  return JoinPath(dir_, PartitionDirName(topic, partition));
+}
+
+PartitionLogOptions LogState::PartitionOptions(const TopicConfig& config) {
+  PartitionLogOptions o;
+  o.segment.max_bytes = static_cast<uint64_t>(config.segment_bytes);
+  o.segment.index_interval_bytes = static_cast<uint32_t>(config.index_interval_bytes);
+  o.segment.max_index_bytes = static_cast<uint64_t>(config.segment_index_bytes);
+  o.segment.allocation_chunk = std::min<uint64_t>(kAllocationChunk, o.segment.max_bytes);
+  o.segment_ms = config.segment_ms;
+  o.max_batch_bytes = static_cast<uint32_t>(config.max_message_bytes);
+  o.log_append_time = config.timestamp_type == TimestampType::kLogAppendTime;
+  o.clock = clock_;
+  o.background = background_.get();
+  o.log_sink = sink_;
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<Topic>> LogState::OpenTopic(const std::string& name,
+                                                           const TopicConfig& config,
+                                                           RecoveryReport* report) {
+  auto topic = std::make_shared<Topic>(name, config);
+  const PartitionLogOptions options = PartitionOptions(config);
+  for (int32_t p = 0; p < config.partitions; ++p) {
+    RecoveryReport partition_report;
+    ASSIGN_OR_RETURN(std::unique_ptr<PartitionLog> log,
+                     PartitionLog::Open(*fs_, PartitionDir(name, p), options, &partition_report));
+    Add(report, partition_report);
+    topic->partitions_.push_back(std::make_unique<Partition>(topic->name(), p, std::move(log)));
+  }
+  return topic;
+}
+
+absl::Status LogState::Load() {
+  ASSIGN_OR_RETURN(auto configs, LoadTopicConfigs(*fs_, dir_));
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, config] : configs) {
+    ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, OpenTopic(name, config, &recovery_));
+    topics_.emplace(name, std::move(topic));
+  }
+  // Partition directories of no topic were left by a deletion that a crash
+  // interrupted: finish it.
+  ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->ListDir(dir_));
+  for (const std::string& name : names) {
+    auto parsed = ParsePartitionDirName(name);
+    if (!parsed) continue;
+    auto it = topics_.find(parsed->first);
+    if (it != topics_.end() && parsed->second < it->second->partition_count()) continue;
+    sink_(LogSeverity::kWarning,
+          absl::StrCat("removing ", JoinPath(dir_, name), ": it belongs to no topic"));
+    RETURN_IF_ERROR(RemoveTree(*fs_, JoinPath(dir_, name)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LogState::CheckOpen() const {
+  if (closed()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the log", dir_.empty() ? "" : " at ", dir_, " is closed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& config) {
+  RETURN_IF_ERROR(ValidateTopicName(name));
+  RETURN_IF_ERROR(config.Validate());
+  absl::MutexLock admin(&admin_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  {
+    absl::MutexLock lock(&mu_);
+    if (topics_.count(name) > 0) {
+      return absl::AlreadyExistsError(absl::StrCat("topic ", ToAbsl(name), " already exists"));
+    }
+  }
+  const std::string topic_name(name);
+  RETURN_IF_ERROR(SaveTopicConfig(*fs_, dir_, topic_name, config));
+  RecoveryReport ignored;
+  absl::StatusOr<std::shared_ptr<Topic>> topic = OpenTopic(topic_name, config, &ignored);
+  if (!topic.ok()) {
+    // Leave nothing half made.
+    (void)RemoveTopicConfig(*fs_, dir_, topic_name);
+    for (int32_t p = 0; p < config.partitions; ++p) (void)RemoveTree(*fs_, PartitionDir(name, p));
+    return topic.status();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    topics_.emplace(topic_name, *std::move(topic));
+  }
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return absl::OkStatus();
+}
+
+absl::Status LogState::DeleteTopic(std::string_view name) {
+  absl::MutexLock admin(&admin_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(name));
+  // The config goes first: a crash from here on finishes the deletion at the
+  // next open.
+  RETURN_IF_ERROR(RemoveTopicConfig(*fs_, dir_, topic->name()));
+  {
+    absl::MutexLock lock(&mu_);
+    topics_.erase(topic->name());
+  }
+  topic->deleted_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  absl::Status status;
+  for (int32_t p = 0; p < topic->partition_count(); ++p) {
+    absl::Status s = topic->partition(p)->log().Close();
+    if (!s.ok() && !absl::IsFailedPrecondition(s) && status.ok()) status = s;
+    s = RemoveTree(*fs_, PartitionDir(topic->name(), p));
+    if (!s.ok() && status.ok()) status = s;
+  }
+  return status;
+}
+
+absl::Status LogState::SetTopicConfig(std::string_view name, std::string_view key,
+                                      std::string_view value) {
+  if (key == "partitions") {
+    return absl::InvalidArgumentError("the partition count of a topic cannot be changed");
+  }
+  absl::MutexLock admin(&admin_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(name));
+  TopicConfig config = topic->config();
+  RETURN_IF_ERROR(config.Set(key, value));
+  RETURN_IF_ERROR(SaveTopicConfig(*fs_, dir_, topic->name(), config));
+  topic->set_config(config);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Topic>> LogState::FindTopic(std::string_view name) const {
+  RETURN_IF_ERROR(CheckOpen());
+  absl::MutexLock lock(&mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    return absl::NotFoundError(absl::StrCat("topic ", ToAbsl(name), " does not exist"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<std::shared_ptr<Topic>> LogState::FindOrCreateTopic(std::string_view name) {
+  absl::StatusOr<std::shared_ptr<Topic>> topic = FindTopic(name);
+  if (topic.ok() || !absl::IsNotFound(topic.status()) || !options_.auto_create_topics) {
+    return topic;
+  }
+  absl::Status s = CreateTopic(name, options_.default_topic_config);
+  if (!s.ok() && !absl::IsAlreadyExists(s)) return s;
+  return FindTopic(name);
+}
+
+std::vector<std::shared_ptr<Topic>> LogState::Topics() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<Topic>> topics;
+  for (const auto& [name, topic] : topics_) topics.push_back(topic);
+  return topics;
+}
+
+absl::StatusOr<Partition*> LogState::FindPartition(const TopicPartition& tp,
+                                                   std::shared_ptr<Topic>* topic_out) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(tp.topic));
+  if (tp.partition < 0 || tp.partition >= topic->partition_count()) {
+    return absl::OutOfRangeError(absl::StrCat("topic ", tp.topic, " has no partition ",
+                                              tp.partition, " (it has ",
+                                              topic->partition_count(), ")"));
+  }
+  Partition* partition = topic->partition(tp.partition);
+  if (topic_out != nullptr) *topic_out = std::move(topic);
+  return partition;
+}
+
+uint64_t LogState::AddFlusher(std::function<absl::Status()> flush) {
+  absl::MutexLock lock(&mu_);
+  flushers_.emplace(next_flusher_, std::move(flush));
+  return next_flusher_++;
+}
+
+void LogState::RemoveFlusher(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  flushers_.erase(id);
+}
+
+absl::Status LogState::SyncAll() {
+  RETURN_IF_ERROR(CheckOpen());
+  for (const auto& topic : Topics()) {
+    for (int32_t p = 0; p < topic->partition_count(); ++p) {
+      RETURN_IF_ERROR(topic->partition(p)->log().Sync());
+    }
+  }
+  return absl::OkStatus();
+}
+
+int LogState::RunMaintenance() { return manual_ != nullptr ? manual_->RunPending() : 0; }
+
+Timer* LogState::timer() {
+  if (options_.background_threads <= 0) return nullptr;
+  absl::MutexLock lock(&services_mu_);
+  if (closed()) return nullptr;
+  if (timer_ == nullptr) timer_ = std::make_unique<Timer>(clock_);
+  return timer_.get();
+}
+
+Syncer* LogState::syncer() {
+  if (options_.background_threads <= 0) return nullptr;
+  absl::MutexLock lock(&services_mu_);
+  if (closed()) return nullptr;
+  if (syncer_ == nullptr) syncer_ = std::make_unique<Syncer>();
+  return syncer_.get();
+}
+
+absl::Status LogState::Close() {
+  absl::MutexLock admin(&admin_mu_);
+  if (closed()) return CheckOpen();
+  absl::Status status;
+  auto keep_first = [&status](const absl::Status& s) {
+    if (status.ok() && !s.ok()) status = s;
+  };
+  // Producers first: their pending batches go into the log while it is open.
+  std::vector<std::function<absl::Status()>> flushers;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, flush] : flushers_) flushers.push_back(flush);
+  }
+  for (const auto& flush : flushers) keep_first(flush());
+  closed_.store(true, std::memory_order_release);
+  {
+    // Joining these threads runs what they had queued (syncs, callbacks).
+    absl::MutexLock lock(&services_mu_);
+    timer_.reset();
+    syncer_.reset();
+  }
+  std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics;
+  {
+    absl::MutexLock lock(&mu_);
+    topics.swap(topics_);
+    flushers_.clear();
+  }
+  for (const auto& [name, topic] : topics) {
+    for (int32_t p = 0; p < topic->partition_count(); ++p) {
+      keep_first(topic->partition(p)->log().Close());
+    }
+  }
+  if (manual_ != nullptr) manual_->RunPending();
+  background_.reset();
+  lock_.reset();
+  return status;
+}
+
+}  // namespace rill::core
