@@ -21,7 +21,10 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/rillConfigVersion.c
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/rillConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/rillConfigVersion.cmake DESTINATION ${RILL_CMAKE_DIR})
 
-# pkg-config: paths relative to ${prefix} so the installed tree can be moved.
+# pkg-config: the prefix is found relative to the .pc file itself, so the
+# installed tree works wherever it is installed (cmake --install --prefix).
+file(RELATIVE_PATH RILL_PC_TO_PREFIX "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
+string(REGEX REPLACE "/$" "" RILL_PC_TO_PREFIX "${RILL_PC_TO_PREFIX}")
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
   set(RILL_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 else()

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds rill and runs its whole test suite: a release build, then the same
+# suite under AddressSanitizer+UndefinedBehaviorSanitizer and under
+# ThreadSanitizer. Run from the repository's root: bash scripts/test.sh
+#
+# Environment:
+#   RILL_TEST_MODE=short|long   length of the torture tests (default short)
+#   RILL_SKIP_SANITIZERS=1      only the release build
+#   JOBS=N                      parallel build and test jobs (default: nproc)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=${JOBS:-$(nproc)}
+export RILL_TEST_MODE=${RILL_TEST_MODE:-short}
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+
+run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
+  local dir=$1
+  shift
+  step "configure $dir"
+  cmake -S . -B "$dir" "${generator[@]}" -DRILL_WARNINGS_AS_ERRORS=ON "$@" >/dev/null
+  step "build $dir"
+  cmake --build "$dir" -j "$jobs"
+  step "test $dir"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 900
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=Release
+if [ "${RILL_SKIP_SANITIZERS:-0}" != 1 ]; then
+  # halt_on_error: a sanitizer report fails the test that caused it.
+  export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRILL_SANITIZE=address,undefined \
+    -DRILL_BUILD_BENCHMARKS=OFF
+  run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRILL_SANITIZE=thread \
+    -DRILL_BUILD_BENCHMARKS=OFF
+fi
+step "all tests passed"
