@@ -32,8 +32,8 @@ std::string MakeBatch(int count) {
   for (char& c : values) c = static_cast<char>(rng());
   BatchBuilder builder;
   for (int i = 0; i < count; ++i) {
-    char key[kKeySize];
-    std::snprintf(key, sizeof(key), "%07d", i);
+    char key[32];
+    std::snprintf(key, sizeof(key), "%08d", i % 100000000);
     builder.Add({.key = std::string_view(key, kKeySize),
                  .value = std::string_view(values.data() + i * kValueSize, kValueSize)},
                 1'700'000'000'000 + i);
@@ -85,15 +85,20 @@ void BM_PartitionLogReadBack(benchmark::State& state) {
   const int64_t total_records = 10'000'000;
   std::filesystem::remove_all(BenchDir());
   PartitionLogOptions options;
-  auto log = PartitionLog::Open(*FileSystem::Default(), BenchDir(), options, nullptr);
-  for (int64_t i = 0; i < total_records / records_per_batch; ++i) (void)(*log)->Append(batch);
+  auto opened = PartitionLog::Open(*FileSystem::Default(), BenchDir(), options, nullptr);
+  if (!opened.ok()) {
+    state.SkipWithError(std::string(opened.status().message()).c_str());
+    return;
+  }
+  std::unique_ptr<PartitionLog> log = *std::move(opened);
+  for (int64_t i = 0; i < total_records / records_per_batch; ++i) (void)log->Append(batch);
   BatchReader reader;
   int64_t records = 0;
   for (auto _ : state) {
     int64_t offset = 0;
     uint64_t checksum = 0;
-    while (offset < (*log)->end_offset()) {
-      auto result = (*log)->Read(offset, 1 << 20);
+    while (offset < log->end_offset()) {
+      auto result = log->Read(offset, 1 << 20);
       if (!result.ok()) {
         state.SkipWithError(std::string(result.status().message()).c_str());
         return;
@@ -105,7 +110,7 @@ void BM_PartitionLogReadBack(benchmark::State& state) {
         (void)reader.Open(bytes, h, &decoder);
         RecordView r;
         while (decoder.Next(&r)) {
-          checksum += static_cast<uint8_t>(r.value()[0]) + r.key().size();
+          checksum += r.value().size() + static_cast<uint8_t>(r.value().back()) + r.key().size();
           offset = r.offset() + 1;
           ++records;
         }
@@ -115,7 +120,7 @@ void BM_PartitionLogReadBack(benchmark::State& state) {
     benchmark::DoNotOptimize(checksum);
   }
   state.SetItemsProcessed(records);
-  log->reset();
+  log.reset();
   std::filesystem::remove_all(BenchDir());
 }
 BENCHMARK(BM_PartitionLogReadBack)->Unit(benchmark::kMillisecond)->UseRealTime();

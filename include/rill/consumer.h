@@ -46,7 +46,7 @@ namespace detail {
 struct PolledBatch {
   const char* records = nullptr;
   const char* end = nullptr;
-  RecordDecoder::BatchInfo info;
+  RecordDecoder::BatchInfo info = {};
   const PartitionRef* partition = nullptr;
   int64_t min_offset = 0;     // Records before this offset are skipped.
   int32_t max_records = 0;    // Records yielded from this batch, at most.

@@ -43,9 +43,9 @@ struct PartitionDescription {
 };
 
 struct TopicDescription {
-  std::string name;
-  TopicConfig config;
-  std::vector<PartitionDescription> partitions;
+  std::string name = {};
+  TopicConfig config = {};
+  std::vector<PartitionDescription> partitions = {};
 };
 
 class RILL_EXPORT Log {

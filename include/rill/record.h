@@ -56,7 +56,7 @@ namespace detail {
 class RecordDecoder;
 // The topic and partition a consumer read a record from.
 struct PartitionRef {
-  std::string_view topic;
+  std::string_view topic = {};
   int32_t partition = -1;
 };
 }  // namespace detail

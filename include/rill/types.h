@@ -14,7 +14,7 @@ namespace rill {
 
 // TopicPartition: one partition of one topic, as Kafka names it.
 struct TopicPartition {
-  std::string topic;
+  std::string topic = {};
   int32_t partition = 0;
 
   friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
@@ -23,7 +23,7 @@ struct TopicPartition {
 // RecordPosition: where a sent record landed.
 struct RecordPosition {
   // The topic's name; valid while the Log that owns the topic is open.
-  std::string_view topic;
+  std::string_view topic = {};
   int32_t partition = 0;
   int64_t offset = 0;
   // The record's timestamp as stored: the producer's, or the log's append
