@@ -6,6 +6,7 @@
 # Environment:
 #   RILL_TEST_MODE=short|long   length of the torture tests (default short)
 #   RILL_SKIP_SANITIZERS=1      only the release build
+#   RILL_FUZZ_SECONDS=N         seconds per fuzz target (default 20; 0 skips)
 #   JOBS=N                      parallel build and test jobs (default: nproc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,5 +39,18 @@ if [ "${RILL_SKIP_SANITIZERS:-0}" != 1 ]; then
     -DRILL_BUILD_BENCHMARKS=OFF
   run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRILL_SANITIZE=thread \
     -DRILL_BUILD_BENCHMARKS=OFF
+fi
+fuzz_seconds=${RILL_FUZZ_SECONDS:-20}
+if [ "${RILL_SKIP_SANITIZERS:-0}" != 1 ] && [ "$fuzz_seconds" != 0 ]; then
+  # libFuzzer needs clang; the fuzz targets build with ASan and UBSan.
+  step "configure build-fuzz"
+  cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRILL_WARNINGS_AS_ERRORS=ON -DRILL_BUILD_FUZZERS=ON \
+    -DRILL_BUILD_TESTS=OFF -DRILL_BUILD_BENCHMARKS=OFF -DRILL_BUILD_EXAMPLES=OFF \
+    -DRILL_INSTALL=OFF >/dev/null
+  step "build build-fuzz"
+  cmake --build build-fuzz -j "$jobs"
+  step "fuzz, ${fuzz_seconds}s per target"
+  bash fuzz/run.sh build-fuzz "$fuzz_seconds"
 fi
 step "all tests passed"

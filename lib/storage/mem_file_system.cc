@@ -431,6 +431,7 @@ std::unique_ptr<MemFileSystem> MemFileSystem::CrashCopy(CrashMode mode, uint64_t
   auto copy = std::make_unique<MemFileSystem>(options_);
   std::mt19937_64 rng(seed);
   absl::MutexLock lock(&mu_);
+  absl::MutexLock copy_lock(&copy->mu_);  // Not shared yet; the lock keeps the analysis exact.
   for (const auto& [path, entry] : durable_) {
     if (path == "/") continue;
     // A directory whose own entry was never made durable is gone, and with

@@ -384,6 +384,7 @@ absl::Status PartitionLog::Close() {
     absl::MutexLock checkpoint_lock(&checkpointer_->mu);
     checkpointer_->closed = true;
   }
+  if (active_ == nullptr) return absl::OkStatus();  // Open failed: nothing to record.
   absl::Status status;
   auto keep_first = [&status](absl::Status s) {
     if (status.ok()) status = std::move(s);

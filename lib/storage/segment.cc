@@ -43,7 +43,13 @@ uint64_t EndOfNonZero(const char* data, uint64_t from, uint64_t end) {
 Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
                  const SegmentOptions& options)
     : fs_(fs), dir_(std::move(dir)), base_offset_(base_offset), options_(options),
-      next_offset_(base_offset) {}
+      next_offset_(base_offset), verified_last_offset_(base_offset - 1) {}
+
+void Segment::SetVerified(uint64_t end, int64_t last_offset) const {
+  absl::MutexLock lock(&verify_mu_);
+  verified_last_offset_ = last_offset;
+  verified_.store(end, std::memory_order_release);
+}
 
 Segment::~Segment() = default;
 
@@ -241,7 +247,13 @@ absl::Status Segment::Recover(uint64_t trusted, int64_t min_offset, SegmentRecov
   if (r.end > 0) first_append_ms_ = DecodeBatchHeader(log_->data()).max_timestamp;
   next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);
   max_timestamp_.store(r.max_timestamp, std::memory_order_release);
-  verified_.store(valid_end, std::memory_order_release);
+  // Batches before `trusted` were walked by header only: they are checked on
+  // first read like any others.
+  if (trusted == 0) {
+    SetVerified(valid_end, r.batches > 0 ? r.last_offset : base_offset_ - 1);
+  } else {
+    SetVerified(0, base_offset_ - 1);
+  }
   populated_.store(valid_end, std::memory_order_relaxed);
   size_.store(valid_end, std::memory_order_release);
   {
@@ -283,8 +295,13 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   next_offset_.store(header.last_offset() + 1, std::memory_order_relaxed);
   // The writer vouches for its own bytes: extend the checked prefix if it
   // reaches this batch.
-  uint64_t verified = position;
-  verified_.compare_exchange_strong(verified, end, std::memory_order_relaxed);
+  if (verified_.load(std::memory_order_relaxed) == position) {
+    absl::MutexLock lock(&verify_mu_);
+    if (verified_.load(std::memory_order_relaxed) == position) {
+      verified_last_offset_ = header.last_offset();
+      verified_.store(end, std::memory_order_release);
+    }
+  }
   size_.store(end, std::memory_order_release);
 
   if (options_.populate_ahead > 0 &&
@@ -329,21 +346,29 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
 }
 
 absl::Status Segment::Verify(uint64_t position, uint64_t end) const {
-  uint64_t verified = verified_.load(std::memory_order_acquire);
+  if (end <= verified_.load(std::memory_order_acquire)) return absl::OkStatus();
+  absl::MutexLock lock(&verify_mu_);
+  const uint64_t verified = verified_.load(std::memory_order_relaxed);
   if (end <= verified) return absl::OkStatus();
+  // From the checked prefix if the range reaches it; else the range alone,
+  // whose first batch can only be checked against the segment's base.
   const bool contiguous = position <= verified;
   uint64_t p = contiguous ? verified : position;
+  int64_t last = contiguous ? verified_last_offset_ : base_offset_ - 1;
   while (p < end) {
     BatchHeader h;
-    if (absl::Status s = CheckBatch({log_->data() + p, end - p}, &h); !s.ok()) {
-      return AtPosition(absl::DataLossError(s.message()), path(), p);
+    absl::Status s = CheckBatch({log_->data() + p, end - p}, &h);
+    if (s.ok() && h.base_offset <= last) {
+      s = absl::DataLossError(absl::StrFormat(
+          "batch baseOffset %d does not follow offset %d", h.base_offset, last));
     }
+    if (!s.ok()) return AtPosition(absl::DataLossError(s.message()), path(), p);
+    last = h.last_offset();
     p += h.size();
   }
   if (contiguous) {
-    while (verified < end &&
-           !verified_.compare_exchange_weak(verified, end, std::memory_order_acq_rel)) {
-    }
+    verified_last_offset_ = last;
+    verified_.store(end, std::memory_order_release);
   }
   return absl::OkStatus();
 }
@@ -440,8 +465,7 @@ absl::Status Segment::Truncate(uint64_t position) {
   RETURN_IF_ERROR(r.error);
   next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);
   max_timestamp_.store(r.max_timestamp, std::memory_order_release);
-  uint64_t verified = verified_.load(std::memory_order_relaxed);
-  if (verified > position) verified_.store(position, std::memory_order_release);
+  if (verified_.load(std::memory_order_relaxed) > position) SetVerified(0, base_offset_ - 1);
   absl::MutexLock lock(&sync_mu_);
   synced_ = std::min(synced_, position);
   return absl::OkStatus();

@@ -174,8 +174,11 @@ class Segment {
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
                   absl::Status* status);
-  // Checks the CRCs of batches in [position, end) not yet checked.
+  // Checks the batches in [position, end) not yet checked: CRC, and offsets
+  // increasing (from the batch before, when it is known).
   absl::Status Verify(uint64_t position, uint64_t end) const;
+  // SetVerified(end, last_offset): bytes [0, end) are known good.
+  void SetVerified(uint64_t end, int64_t last_offset) const;
 
   FileSystem& fs_;
   const std::string dir_;
@@ -190,8 +193,12 @@ class Segment {
   std::atomic<int64_t> next_offset_;
   std::atomic<int64_t> max_timestamp_{-1};
   std::atomic<bool> sealed_{false};
-  // Bytes [0, verified_) are known to pass their CRCs.
+  // Bytes [0, verified_) are known good: every batch passes its CRC and its
+  // offsets follow the previous batch's. Read without the lock on the fast
+  // path; advanced under it, together with the last offset there.
+  mutable absl::Mutex verify_mu_;
   mutable std::atomic<uint64_t> verified_{0};
+  mutable int64_t verified_last_offset_ ABSL_GUARDED_BY(verify_mu_);
 
   // Writer state.
   uint64_t bytes_since_index_ = 0;
