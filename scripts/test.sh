@@ -43,6 +43,11 @@ fi
 fuzz_seconds=${RILL_FUZZ_SECONDS:-20}
 if [ "${RILL_SKIP_SANITIZERS:-0}" != 1 ] && [ "$fuzz_seconds" != 0 ]; then
   # libFuzzer needs clang; the fuzz targets build with ASan and UBSan.
+  if ! command -v clang++ >/dev/null; then
+    echo "clang++ is missing: apt-get install -y clang libclang-rt-14-dev" \
+      "(or RILL_FUZZ_SECONDS=0 to leave fuzzing out)" >&2
+    exit 1
+  fi
   step "configure build-fuzz"
   cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRILL_WARNINGS_AS_ERRORS=ON -DRILL_BUILD_FUZZERS=ON \
