@@ -151,30 +151,57 @@ absl::Status Segment::RebuildIndexes(uint64_t end) {
   return r.error;
 }
 
-ScanResult Segment::ScanFromLastIndexEntry(uint64_t end) const {
+ScanResult Segment::ScanFromLastIndexEntry(uint64_t end, uint64_t* start,
+                                           uint64_t* last_batch) const {
   const size_t entries = index_->size();
-  const uint64_t start = entries == 0 ? 0 : index_->at(entries - 1).position;
-  return ScanBatches(start, end, base_offset_, /*check_crc=*/false, nullptr);
+  *start = entries == 0 ? 0 : index_->at(entries - 1).position;
+  *last_batch = *start;
+  return ScanBatches(*start, end, base_offset_, /*check_crc=*/false,
+                     [last_batch](uint64_t position, const BatchHeader&) { *last_batch = position; });
 }
 
 bool Segment::EndsInZeros(const ScanResult& r, uint64_t end) const {
   return r.error.ok() || EndOfNonZero(log_->data(), r.end, end) == r.end;
 }
 
+bool Segment::IndexesIncomplete(const ScanResult& r, uint64_t start, uint64_t last_batch) const {
+  if (r.batches == 0) return false;
+  // Appends index a batch once index_interval_bytes have gone by since the
+  // last entry (or the start): the walk should not pass such a batch.
+  if (last_batch > start && last_batch - start >= options_.index_interval_bytes) return true;
+  // Sealing leaves the greatest timestamp as the time index's last entry.
+  const size_t n = time_index_->size();
+  return n == 0 || time_index_->at(n - 1).timestamp < r.max_timestamp;
+}
+
 absl::Status Segment::LoadTrusted() {
   const uint64_t file_size = log_->allocated();
   ScanResult r;
-  const bool index_ok = index_->Check(file_size).ok();
-  if (index_ok) r = ScanFromLastIndexEntry(file_size);
-  if (!index_ok || !EndsInZeros(r, file_size)) {
+  uint64_t start = 0;
+  uint64_t last_batch = 0;
+  bool rebuild = !index_->Check(file_size).ok();
+  if (!rebuild) {
+    r = ScanFromLastIndexEntry(file_size, &start, &last_batch);
+    rebuild = !EndsInZeros(r, file_size) || IndexesIncomplete(r, start, last_batch) ||
+              !time_index_->Check(r.batches > 0 ? r.last_offset : base_offset_ - 1).ok();
+  }
+  if (rebuild) {
     // A damaged index is rebuilt from the batch headers; if those are
     // damaged too, the scan says where.
     (void)RebuildIndexes(file_size);
-    r = ScanFromLastIndexEntry(file_size);
-    if (!EndsInZeros(r, file_size)) return r.error;
+    r = ScanFromLastIndexEntry(file_size, &start, &last_batch);
+    if (!EndsInZeros(r, file_size)) return absl::DataLossError(r.error.message());
+    if (sealed() && r.batches > 0) {
+      int64_t max_ts = r.max_timestamp;
+      if (time_index_->size() > 0) {
+        max_ts = std::max(max_ts, time_index_->at(time_index_->size() - 1).timestamp);
+      }
+      RETURN_IF_ERROR(time_index_->MaybeAppend(max_ts, r.last_offset));
+    }
+    RETURN_IF_ERROR(index_->file().Trim());
+    RETURN_IF_ERROR(time_index_->file().Trim());
   }
   const int64_t last_offset = r.batches > 0 ? r.last_offset : base_offset_ - 1;
-  if (!time_index_->Check(last_offset).ok()) RETURN_IF_ERROR(RebuildIndexes(r.end));
   // Zeros after the last batch are space allocated ahead of the writer, left
   // by a crash; a writable segment gives them back.
   if (r.end != file_size && !sealed()) RETURN_IF_ERROR(log_->Trim(r.end));
@@ -192,7 +219,7 @@ absl::Status Segment::LoadTrusted() {
     absl::MutexLock lock(&sync_mu_);
     synced_ = r.end;
   }
-  bytes_since_index_ = 0;
+  bytes_since_index_ = r.end - start;  // As appends left it.
   return absl::OkStatus();
 }
 

@@ -83,9 +83,10 @@ class Segment {
 
   // LoadTrusted(): for a segment below the recovery point, whose bytes were
   // synced and checked when written. Checks the indexes (rebuilding them if
-  // damaged or missing) and walks batch headers from the last index entry to
-  // find the end, so it reads only a few pages. Trailing zeros (space that
-  // was preallocated) are trimmed. kDataLoss if the headers do not line up.
+  // damaged, missing or cut short, as sealing would have left them) and
+  // walks batch headers from the last index entry to find the end, so it
+  // reads only a few pages. Trailing zeros (space that was preallocated) are
+  // trimmed. kDataLoss if the headers do not line up.
   absl::Status LoadTrusted();
 
   // Recover(trusted, &report): checks every batch from byte `trusted` on
@@ -168,8 +169,14 @@ class Segment {
   Segment(FileSystem& fs, std::string dir, int64_t base_offset, const SegmentOptions& options);
   absl::Status OpenFiles(bool writable, bool create);
   absl::Status RebuildIndexes(uint64_t end);
-  // Walks batch headers from the last offset-index entry to `end`.
-  ScanResult ScanFromLastIndexEntry(uint64_t end) const;
+  // Walks batch headers from the last offset-index entry to `end`. Sets
+  // *start to where the walk began and *last_batch to the position of the
+  // last batch it passed.
+  ScanResult ScanFromLastIndexEntry(uint64_t end, uint64_t* start, uint64_t* last_batch) const;
+  // Whether the indexes miss entries that appends would have made before the
+  // end the walk `r` (from `start`, last batch at `last_batch`) found: a
+  // deleted, emptied or cut-short index file.
+  bool IndexesIncomplete(const ScanResult& r, uint64_t start, uint64_t last_batch) const;
   // Whether a scan stopped only at zeros: space allocated ahead of a writer.
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
