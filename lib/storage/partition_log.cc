@@ -208,9 +208,11 @@ uint64_t PartitionLog::size_bytes() const {
 
 absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
   BatchHeader h;
-  absl::Status s = options_.check_crc_on_append ? CheckBatch(batch, &h) : CheckBatchHeader(batch, &h);
-  if (!s.ok() && !absl::IsDataLoss(s)) s = absl::InvalidArgumentError(s.message());
-  RETURN_IF_ERROR(s);
+  // Bytes that are not a batch are the caller's mistake (kInvalidArgument),
+  // whatever CheckBatchHeader calls them; only a CRC mismatch is kDataLoss.
+  if (absl::Status s = CheckBatchHeader(batch, &h); !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
+  }
   if (h.size() != batch.size()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("expected one batch of %d bytes, got %d bytes", h.size(), batch.size()));
@@ -225,6 +227,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
         "batch of %d bytes is larger than segment.bytes (%d)", batch.size(),
         options_.segment.max_bytes));
   }
+  if (options_.check_crc_on_append) RETURN_IF_ERROR(CheckBatch(batch, &h));
 
   absl::MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
