@@ -10,6 +10,19 @@
 
 namespace rill {
 
+namespace {
+
+// ParentDir(path): the directory that holds `path` ("." for a bare name).
+std::string ParentDir(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+}  // namespace
+
 // Advances the recovery point as sealed segments become durable. Shared with
 // background tasks, which may finish after the PartitionLog is gone.
 struct PartitionLog::Checkpointer {
@@ -63,6 +76,10 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(
     FileSystem& fs, const std::string& dir, const PartitionLogOptions& options,
     RecoveryReport* report) {
   RETURN_IF_ERROR(fs.CreateDir(dir));
+  // The directory's own name must be durable too, or a loss of power can
+  // take the whole partition with it, synced data and all. It may have been
+  // created by an earlier run that did not get this far: sync every time.
+  RETURN_IF_ERROR(fs.SyncDir(ParentDir(dir)));
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, dir, options));
   RecoveryReport ignored;
   RETURN_IF_ERROR(log->Recover(report != nullptr ? report : &ignored));
