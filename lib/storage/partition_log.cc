@@ -309,6 +309,10 @@ absl::Status PartitionLog::RollLocked() {
 
 absl::Status PartitionLog::Sync() {
   const int64_t target = end_offset();
+  {
+    absl::MutexLock append_lock(&append_mu_);
+    if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+  }
   absl::MutexLock lock(&sync_mu_);
   while (synced_offset_ < target) {
     if (sync_running_) {
@@ -325,16 +329,22 @@ absl::Status PartitionLog::Sync() {
     uint64_t active_end = 0;
     int64_t end = 0;
     bool sync_dir = false;
+    absl::Status s;
     {
       absl::MutexLock append_lock(&append_mu_);
-      sealed.swap(unsynced_sealed_);
-      active = active_;
-      active_end = active->size();
-      end = end_offset_.load(std::memory_order_relaxed);
-      sync_dir = dir_unsynced_;
-      dir_unsynced_ = false;
+      if (closed_) {
+        // Closed since the check above: Close synced everything, but the
+        // segments are gone.
+        s = absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+      } else {
+        sealed.swap(unsynced_sealed_);
+        active = active_;
+        active_end = active->size();
+        end = end_offset_.load(std::memory_order_relaxed);
+        sync_dir = dir_unsynced_;
+        dir_unsynced_ = false;
+      }
     }
-    absl::Status s;
     for (const auto& segment : sealed) {
       if (s.ok()) s = segment->SyncData();
     }
@@ -367,10 +377,11 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
   size_t index;
   {
     absl::ReaderMutexLock lock(&segments_mu_);
-    if (segments_.empty() || offset < segments_.front().base_offset || offset > end) {
-      return absl::OutOfRangeError(absl::StrFormat(
-          "offset %d is outside the log [%d, %d] of %s", offset,
-          segments_.empty() ? end : segments_.front().base_offset, end, dir_));
+    if (segments_.empty()) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+    if (offset < segments_.front().base_offset || offset > end) {
+      return absl::OutOfRangeError(absl::StrFormat("offset %d is outside the log [%d, %d] of %s",
+                                                   offset, segments_.front().base_offset, end,
+                                                   dir_));
     }
     auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
                                [](int64_t o, const Slot& s) { return o < s.base_offset; });
@@ -389,6 +400,9 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
 absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
   for (size_t index = 0;; ++index) {
     ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, SegmentAt(index));
+    if (segment == nullptr && index == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+    }
     if (segment == nullptr) return end_offset();
     if (segment->max_timestamp() < ts) continue;
     ASSIGN_OR_RETURN(const int64_t offset, segment->OffsetForTimestamp(ts));

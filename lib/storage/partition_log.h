@@ -107,6 +107,7 @@ class PartitionLog {
 
   // Sync(): returns once every batch appended before the call is durable
   // (survives a loss of power). Concurrent callers share syncs.
+  // kFailedPrecondition once closed (Close made everything durable).
   absl::Status Sync();
 
   // Roll(): seals the active segment and starts a new one, if the active one
@@ -114,8 +115,9 @@ class PartitionLog {
   absl::Status Roll();
 
   // Close(): syncs everything, trims the active segment, records a clean
-  // recovery point and releases the files. Later calls fail with
-  // kFailedPrecondition. Readers' ReadResults stay valid.
+  // recovery point and releases the files. Later calls (Append, Read,
+  // OffsetForTimestamp, Sync, Roll, Close) fail with kFailedPrecondition.
+  // Readers' ReadResults stay valid.
   absl::Status Close();
 
   const std::string& dir() const { return dir_; }
