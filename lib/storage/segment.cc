@@ -325,7 +325,15 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
 
 void Segment::PopulateAhead() {
   const uint64_t target = std::min(options_.max_bytes, size() + options_.populate_ahead);
-  if (log_->EnsureAllocated(target, options_.allocation_chunk).ok()) {
+  bool allocated = false;
+  {
+    // Seal sets sealed() under populate_mu_ before it trims the file: check
+    // and allocate under it too, or a task that runs late (after a roll or a
+    // Close) grows a trimmed file back with zeros.
+    absl::MutexLock lock(&populate_mu_);
+    allocated = !sealed() && log_->EnsureAllocated(target, options_.allocation_chunk).ok();
+  }
+  if (allocated) {
     uint64_t from = populated_.load(std::memory_order_relaxed);
     if (from < size() + kPopulateStep) from = std::min(target, size() + kWriterLead);
     while (from < target) {
