@@ -17,6 +17,11 @@
 
 namespace rill::testing {
 
+// TestLogOptions(segment_bytes): options for a test's log: small segments
+// (so that tests roll often), small indexes and chunks, no roll by age, no
+// background work, and a log sink that keeps quiet.
+PartitionLogOptions TestLogOptions(uint64_t segment_bytes = 64 << 10);
+
 // RecordAt(offset): the record the tests put at `offset`. Keys, values and
 // headers are sometimes null, values sometimes a few KiB, and timestamps
 // rise with the offset but wander around it, so neighbours are out of order.
@@ -36,12 +41,15 @@ absl::Status AppendRecords(PartitionLog& log, int64_t count, std::mt19937_64& rn
 struct VerifyOptions {
   // Compare record timestamps with RecordAt's (off for LogAppendTime).
   bool timestamps = true;
+  // `end` is the log's end: end_offset() is `end` and nothing follows it.
+  // Off for a reader racing a writer.
+  bool at_end = true;
 };
 
-// VerifyLog(log, from, end): checks that end_offset() is `end`, that reading
-// from `from` yields every offset of [from, end) once, in order, as
-// RecordAt(offset), in batches whose CRCs hold, and that there is nothing
-// after `end`. The error names the first thing that differs.
+// VerifyLog(log, from, end): checks that reading from `from` yields every
+// offset of [from, end) once, in order, as RecordAt(offset), in batches
+// whose CRCs hold, and (see VerifyOptions) that the log ends there. The
+// error names the first thing that differs.
 absl::Status VerifyLog(const PartitionLog& log, int64_t from, int64_t end,
                        const VerifyOptions& options = {});
 
