@@ -250,20 +250,24 @@ absl::Status Segment::Recover(uint64_t trusted, int64_t min_offset, SegmentRecov
   RETURN_IF_ERROR(index_status);
 
   const uint64_t valid_end = r.end;
-  const uint64_t garbage_end = EndOfNonZero(log_->data(), valid_end, file_size);
-  report->bytes_dropped += garbage_end - valid_end;
-  if (garbage_end > valid_end) {
+  // Dropped: the bytes up to the last non-zero one (zeros after it are space
+  // allocated ahead of the writer), and every batch that still looks like
+  // one, whole -- a batch often ends in zeros (a record with no headers
+  // does), and those are its bytes too.
+  uint64_t dropped_end = EndOfNonZero(log_->data(), valid_end, file_size);
+  if (dropped_end > valid_end) {
     report->reason = std::string(r.error.message());
-    // Count what still looks like batch headers in the dropped bytes.
-    for (uint64_t p = valid_end; p < garbage_end;) {
+    for (uint64_t p = valid_end; p < dropped_end;) {
       BatchHeader h;
-      absl::Status s = CheckBatchHeader({log_->data() + p, garbage_end - p}, &h);
+      absl::Status s = CheckBatchHeader({log_->data() + p, file_size - p}, &h);
       if (!s.ok() && !absl::IsOutOfRange(s)) break;
       ++report->batches_dropped;
-      if (!s.ok()) break;
-      p += h.size();
+      // A batch cut short by the end of the file runs to that end.
+      p = s.ok() ? p + h.size() : file_size;
+      dropped_end = std::max(dropped_end, p);
     }
   }
+  report->bytes_dropped += dropped_end - valid_end;
   if (file_size != valid_end) RETURN_IF_ERROR(log_->Trim(valid_end));
   if (r.end > 0) first_append_ms_ = DecodeBatchHeader(log_->data()).max_timestamp;
   next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);

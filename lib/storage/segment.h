@@ -59,8 +59,10 @@ struct ScanResult {
 struct SegmentRecovery {
   uint64_t bytes_checked = 0;
   int64_t batches_checked = 0;
-  uint64_t bytes_dropped = 0;  // Non-zero bytes past the last good batch.
-  int64_t batches_dropped = 0; // Batch headers found among them.
+  // Bytes past the last good batch: to the last non-zero one, or to the
+  // end of the last dropped batch if further.
+  uint64_t bytes_dropped = 0;
+  int64_t batches_dropped = 0;  // Batch headers found among them.
   std::string reason;          // Why the first dropped byte was rejected.
 };
 
