@@ -145,14 +145,28 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
         report->details.push_back(detail);
         Log(LogSeverity::kWarning, "recovery: " + detail);
       }
-      if (!last && r.bytes_dropped > 0) {
+      // A segment that ends before the next one begins lost its tail, even
+      // if nothing is left of it to cut: a loss of power drops unsynced
+      // bytes, and a later segment's name can be durable before they are
+      // (the recovery point's directory sync makes every name durable).
+      const bool short_of_next = !last && segment->next_offset() < bases[i + 1];
+      if (short_of_next && r.bytes_dropped == 0) {
+        const std::string detail = absl::StrFormat(
+            "%s ends at offset %d, short of the next segment's %d: records were lost",
+            segment->path(), segment->next_offset(), bases[i + 1]);
+        report->details.push_back(detail);
+        Log(LogSeverity::kWarning, "recovery: " + detail);
+      }
+      if (!last && (r.bytes_dropped > 0 || short_of_next)) {
         // Later segments follow a gap: drop them, as Kafka does.
         for (size_t j = i + 1; j < bases.size(); ++j) {
           for (std::string_view suffix :
                {segment::kLogSuffix, segment::kIndexSuffix, segment::kTimeIndexSuffix}) {
             const std::string path = JoinPath(dir_, segment::FileName(bases[j], suffix));
-            ASSIGN_OR_RETURN(FileInfo info, fs_.Stat(path));
-            if (suffix == segment::kLogSuffix) report->bytes_dropped += info.size;
+            absl::StatusOr<FileInfo> info = fs_.Stat(path);
+            if (absl::IsNotFound(info.status())) continue;  // A crash before it was made.
+            RETURN_IF_ERROR(info.status());
+            if (suffix == segment::kLogSuffix) report->bytes_dropped += info->size;
             RETURN_IF_ERROR(fs_.RemoveFile(path));
           }
           ++report->segments_dropped;
