@@ -98,7 +98,8 @@ class PartitionLog {
   // Read(offset, max_bytes): batches from the one holding `offset`, about
   // max_bytes of them but at least one. Empty at the end of the log.
   // kOutOfRange if `offset` is before start_offset() or after
-  // end_offset(); kDataLoss if a batch is damaged (file and position named).
+  // end_offset(). The batches stop before a damaged one; kDataLoss (file and
+  // position named) if the batch holding `offset` is damaged.
   absl::StatusOr<ReadResult> Read(int64_t offset, size_t max_bytes) const;
 
   // OffsetForTimestamp(ts): the first offset whose record's timestamp is >=

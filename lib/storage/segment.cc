@@ -367,24 +367,28 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
   return end;
 }
 
-absl::Status Segment::Verify(uint64_t position, uint64_t end) const {
+absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end) const {
+  *good_end = end;
   uint64_t verified = verified_.load(std::memory_order_acquire);
   if (end <= verified) return absl::OkStatus();
   const bool contiguous = position <= verified;
   uint64_t p = contiguous ? verified : position;
+  absl::Status status;
   while (p < end) {
     BatchHeader h;
     if (absl::Status s = CheckBatch({log_->data() + p, end - p}, &h); !s.ok()) {
-      return AtPosition(absl::DataLossError(s.message()), path(), p);
+      status = AtPosition(absl::DataLossError(s.message()), path(), p);
+      *good_end = p;
+      break;
     }
     p += h.size();
   }
   if (contiguous) {
-    while (verified < end &&
-           !verified_.compare_exchange_weak(verified, end, std::memory_order_acq_rel)) {
+    while (verified < p &&
+           !verified_.compare_exchange_weak(verified, p, std::memory_order_acq_rel)) {
     }
   }
-  return absl::OkStatus();
+  return status;
 }
 
 absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t max_bytes) const {
@@ -399,7 +403,13 @@ absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t ma
     if (p > position && p + h.size() - position > max_bytes) break;
     p += h.size();
   } while (p < end);
-  RETURN_IF_ERROR(Verify(position, p));
+  uint64_t good_end;
+  if (absl::Status s = Verify(position, p, &good_end); !s.ok()) {
+    // Serve the intact batches before a damaged one; the next read, which
+    // starts at it, reports it.
+    if (good_end == position) return s;
+    p = good_end;
+  }
   return std::span<const char>(log_->data() + position, p - position);
 }
 

@@ -138,8 +138,9 @@ class Segment {
 
   // Read(position, max_bytes): the whole batches from `position` (a batch
   // boundary) up to `max_bytes` -- at least one if any -- each checked
-  // against its CRC unless already checked. kDataLoss names the file and
-  // position of a damaged batch.
+  // against its CRC unless already checked. The batches end before a
+  // damaged one; kDataLoss, naming the file and position, when the first
+  // batch is damaged.
   absl::StatusOr<std::span<const char>> Read(uint64_t position, size_t max_bytes) const;
 
   // OffsetForTimestamp(ts): the first offset whose record has timestamp >=
@@ -183,8 +184,9 @@ class Segment {
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
                   absl::Status* status);
-  // Checks the CRCs of batches in [position, end) not yet checked.
-  absl::Status Verify(uint64_t position, uint64_t end) const;
+  // Checks the CRCs of batches in [position, end) not yet checked. Sets
+  // *good_end to the position of the first damaged batch, or `end`.
+  absl::Status Verify(uint64_t position, uint64_t end, uint64_t* good_end) const;
 
   FileSystem& fs_;
   const std::string dir_;
