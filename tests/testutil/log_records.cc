@@ -71,9 +71,13 @@ absl::Status AppendRecords(PartitionLog& log, int64_t count, std::mt19937_64& rn
   int64_t next = log.end_offset();
   const int64_t end = next + count;
   while (next < end) {
-    const int n = static_cast<int>(
+    int n = static_cast<int>(
         std::min<int64_t>(end - next, 1 + static_cast<int64_t>(rng() % max_batch_records)));
-    ASSIGN_OR_RETURN(const std::span<const char> batch, BuildBatch(builder, next, n));
+    ASSIGN_OR_RETURN(std::span<const char> batch, BuildBatch(builder, next, n));
+    while (batch.size() > kMaxTestBatchBytes && n > 1) {
+      n /= 2;
+      ASSIGN_OR_RETURN(batch, BuildBatch(builder, next, n));
+    }
     ASSIGN_OR_RETURN(const AppendResult result, log.Append(batch));
     if (result.base_offset != next || result.last_offset != next + n - 1) {
       return absl::InternalError(absl::StrFormat("appending [%d, %d] got offsets [%d, %d]", next,

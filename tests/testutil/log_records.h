@@ -33,10 +33,14 @@ OwnedRecord RecordAt(int64_t offset);
 absl::StatusOr<std::span<const char>> BuildBatch(BatchBuilder& builder, int64_t first, int count);
 
 // AppendRecords(log, count, rng, max_batch_records): appends the records
-// at [end, end + count) of `log` in batches of 1..max_batch_records records,
-// checking the offsets the log gives them.
+// at [end, end + count) of `log` in batches of 1..max_batch_records records
+// and at most kMaxTestBatchBytes (halving the count until it fits), checking
+// the offsets the log gives them.
 absl::Status AppendRecords(PartitionLog& log, int64_t count, std::mt19937_64& rng,
                            int max_batch_records = 40);
+
+// Batches AppendRecords makes fit in segments of this size or more.
+inline constexpr size_t kMaxTestBatchBytes = 16 << 10;
 
 struct VerifyOptions {
   // Compare record timestamps with RecordAt's (off for LogAppendTime).
