@@ -189,7 +189,7 @@ bool EachPageFrom(const std::string& got, std::string a, std::string b) {
   return true;
 }
 
-TEST_CASE("MemFileSystem::CrashCopy keeps synced bytes; unsynced ones go as the mode says",
+TEST_CASE("MemFileSystem::CrashCopy keeps synced bytes, and unsynced ones as the mode says",
           "[mem_file_system]") {
   const CrashMode mode = GENERATE(CrashMode::kDropUnsynced, CrashMode::kCutUnsynced,
                                   CrashMode::kRandomPages, CrashMode::kGarbageUnsynced);

@@ -54,7 +54,7 @@ std::vector<int64_t> SegmentBases(TestFs& t) {
   return bases;
 }
 
-TEST_CASE("PartitionLog: appends get consecutive offsets; Read finds every offset",
+TEST_CASE("PartitionLog: appends get consecutive offsets, and Read finds every offset",
           "[partition_log]") {
   TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
   const int max_batch = GENERATE(1, 10, 200);
@@ -88,7 +88,8 @@ TEST_CASE("PartitionLog: a new log starts at initial_offset", "[partition_log]")
   CHECK(log->Read(4999, 1).status().code() == absl::StatusCode::kOutOfRange);
 }
 
-TEST_CASE("PartitionLog: rolls by size; reads and lookups span the segments", "[partition_log]") {
+TEST_CASE("PartitionLog: rolls by size, and reads and lookups span the segments",
+          "[partition_log]") {
   TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
   INFO(t.name());
   // Fewer, larger segments on disk, where closing syncs each one.
@@ -371,7 +372,7 @@ TEST_CASE("PartitionLog: out-of-range reads, and calls after Close", "[partition
   CHECK(log->OffsetForTimestamp(0).status().code() == absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_CASE("PartitionLog: a clean open maps only the last segment; older ones on first read",
+TEST_CASE("PartitionLog: a clean open maps only the last segment, older ones on first read",
           "[partition_log]") {
   TestFs t(FsKind::kMem);
   MemFileSystem& fs = *t.mem();
