@@ -244,8 +244,9 @@ TEST_CASE("MemFileSystem::CrashCopy keeps synced bytes, and unsynced ones as the
         // Unsynced bytes that persisted are garbage: among many, some byte
         // differs from what was written.
         size_t garbled = 0;
-        for (size_t i = 0; i < got.size(); ++i)
+        for (size_t i = 0; i < got.size(); ++i) {
           garbled += synced[i] != current[i] && got[i] != current[i];
+        }
         if (changed >= 16) CHECK(garbled > 0);
         break;
       }
