@@ -19,8 +19,9 @@ struct RecoveryReport {
   uint64_t bytes_checked = 0;
   int64_t batches_checked = 0;
   // What was cut off: bytes after the last intact batch (not counting
-  // preallocated zeros), how many batch headers they held, and segments
-  // deleted whole because an earlier one was cut short.
+  // preallocated zeros, but counting every byte of a batch dropped whole),
+  // how many batch headers they held, and segments deleted whole because an
+  // earlier one was cut short.
   uint64_t bytes_dropped = 0;
   int64_t batches_dropped = 0;
   int64_t segments_dropped = 0;

@@ -21,12 +21,25 @@ uint64_t RoundUp(uint64_t n) { return (n + kBlock - 1) & ~(kBlock - 1); }
 }  // namespace
 
 // A file's content, shared by every File and Mapping open on it and by the
-// namespace entries that name it.
+// namespace entries that name it. Its space is charged to the file system
+// while it has users: a live name, an open File or a Mapping. The durable
+// namespace may keep a node alive after that, for CrashCopy, but a device
+// would have reused its space.
 struct MemFileSystem::Node {
   explicit Node(MemFileSystem* owner) : fs(owner) {}
   ~Node() {
     if (base != nullptr) munmap(base, capacity);
-    (void)fs->ReserveSpace(-static_cast<int64_t>(RoundUp(size)));  // Freeing cannot fail.
+    if (users > 0) (void)fs->ReserveSpace(-static_cast<int64_t>(RoundUp(size)));  // Cannot fail.
+  }
+
+  void AddUser() {
+    absl::MutexLock lock(&mu);
+    ++users;
+  }
+  // The last user gone, the node's space is free.
+  void DropUser() {
+    absl::MutexLock lock(&mu);
+    if (--users == 0) (void)fs->ReserveSpace(-static_cast<int64_t>(RoundUp(size)));
   }
 
   // Makes room for `need` bytes. A mapped node cannot move.
@@ -84,6 +97,7 @@ struct MemFileSystem::Node {
   uint64_t capacity ABSL_GUARDED_BY(mu) = 0;
   uint64_t size ABSL_GUARDED_BY(mu) = 0;
   int mappings ABSL_GUARDED_BY(mu) = 0;
+  int users ABSL_GUARDED_BY(mu) = 0;  // Live names, open Files and Mappings.
   std::string durable ABSL_GUARDED_BY(mu);  // Content as of the last sync.
 };
 
@@ -93,11 +107,15 @@ using Node = MemFileSystem::Node;
 
 class MemMapping final : public Mapping {
  public:
+  // Made with node->mu held, mappings already counted.
   MemMapping(std::shared_ptr<Node> node, char* data, uint64_t length)
       : Mapping(data, length), node_(std::move(node)) {}
   ~MemMapping() override {
-    absl::MutexLock lock(&node_->mu);
-    --node_->mappings;
+    {
+      absl::MutexLock lock(&node_->mu);
+      --node_->mappings;
+    }
+    node_->DropUser();
   }
 
   absl::Status Sync(uint64_t offset, uint64_t n) override {
@@ -116,7 +134,10 @@ class MemMapping final : public Mapping {
 class MemFile final : public File {
  public:
   MemFile(std::string path, std::shared_ptr<Node> node, bool writable)
-      : File(std::move(path)), node_(std::move(node)), writable_(writable) {}
+      : File(std::move(path)), node_(std::move(node)), writable_(writable) {
+    node_->AddUser();
+  }
+  ~MemFile() override { node_->DropUser(); }
 
   absl::StatusOr<uint64_t> Size() override {
     absl::MutexLock lock(&node_->mu);
@@ -177,6 +198,7 @@ class MemFile final : public File {
     absl::MutexLock lock(&node_->mu);
     if (absl::Status s = node_->Reserve(length); !s.ok()) return Annotate(s);
     ++node_->mappings;
+    ++node_->users;
     return std::make_unique<MemMapping>(node_, node_->base, length);
   }
 
@@ -303,6 +325,7 @@ absl::StatusOr<std::unique_ptr<File>> MemFileSystem::OpenFile(const std::string&
     }
     if (absl::Status s = CheckParentLocked(path); !s.ok()) return s;
     it = live_.emplace(path, Entry{std::make_shared<Node>(this)}).first;
+    it->second.node->AddUser();
   } else if (mode == OpenMode::kCreateExclusive) {
     return ErrnoStatus(EEXIST, "open", path);
   } else if (mode == OpenMode::kTruncate) {
@@ -354,6 +377,7 @@ absl::Status MemFileSystem::RemoveFile(const std::string& path) {
   auto it = live_.find(path);
   if (it == live_.end()) return ErrnoStatus(ENOENT, "unlink", path);
   if (it->second.node == nullptr) return ErrnoStatus(EISDIR, "unlink", path);
+  it->second.node->DropUser();
   live_.erase(it);
   return absl::OkStatus();
 }
@@ -386,6 +410,8 @@ absl::Status MemFileSystem::Rename(const std::string& from, const std::string& t
   if (target != live_.end() && target->second.node == nullptr) {
     return ErrnoStatus(EISDIR, "rename", to);
   }
+  if (target != live_.end() && target->second.node == it->second.node) return absl::OkStatus();
+  if (target != live_.end()) target->second.node->DropUser();  // Replaced.
   Entry entry = it->second;
   live_.erase(it);
   live_[to] = std::move(entry);
@@ -489,6 +515,7 @@ std::unique_ptr<MemFileSystem> MemFileSystem::CrashCopy(CrashMode mode, uint64_t
       }
     }
     auto node = std::make_shared<Node>(copy.get());
+    node->AddUser();  // Its name in the copy.
     {
       absl::MutexLock node_lock(&node->mu);
       if (!node->Resize(content.size()).ok()) continue;

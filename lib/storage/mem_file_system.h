@@ -85,7 +85,9 @@ class MemFileSystem final : public FileSystem {
   // SetSpaceLimit(bytes): operations that would make the files' total size
   // exceed `bytes` fail with ENOSPC (kResourceExhausted). 0: no limit.
   void SetSpaceLimit(uint64_t bytes);
-  // UsedBytes(): total size of all files, each rounded up to 4 KiB.
+  // UsedBytes(): total size of the files that have a name or are open, each
+  // rounded up to 4 KiB. A removed file's space is free once nothing has it
+  // open, as on a real device, even if a crash would bring the file back.
   uint64_t UsedBytes() const;
 
   // CrashCopy(mode, seed): a new file system holding what a power loss at

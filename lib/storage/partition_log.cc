@@ -10,6 +10,19 @@
 
 namespace rill {
 
+namespace {
+
+// ParentDir(path): the directory that holds `path` ("." for a bare name).
+std::string ParentDir(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+}  // namespace
+
 // Advances the recovery point as sealed segments become durable. Shared with
 // background tasks, which may finish after the PartitionLog is gone.
 struct PartitionLog::Checkpointer {
@@ -63,6 +76,10 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(
     FileSystem& fs, const std::string& dir, const PartitionLogOptions& options,
     RecoveryReport* report) {
   RETURN_IF_ERROR(fs.CreateDir(dir));
+  // The directory's own name must be durable too, or a loss of power can
+  // take the whole partition with it, synced data and all. It may have been
+  // created by an earlier run that did not get this far: sync every time.
+  RETURN_IF_ERROR(fs.SyncDir(ParentDir(dir)));
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, dir, options));
   RecoveryReport ignored;
   RETURN_IF_ERROR(log->Recover(report != nullptr ? report : &ignored));
@@ -128,14 +145,28 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
         report->details.push_back(detail);
         Log(LogSeverity::kWarning, "recovery: " + detail);
       }
-      if (!last && r.bytes_dropped > 0) {
+      // A segment that ends before the next one begins lost its tail, even
+      // if nothing is left of it to cut: a loss of power drops unsynced
+      // bytes, and a later segment's name can be durable before they are
+      // (the recovery point's directory sync makes every name durable).
+      const bool short_of_next = !last && segment->next_offset() < bases[i + 1];
+      if (short_of_next && r.bytes_dropped == 0) {
+        const std::string detail = absl::StrFormat(
+            "%s ends at offset %d, short of the next segment's %d: records were lost",
+            segment->path(), segment->next_offset(), bases[i + 1]);
+        report->details.push_back(detail);
+        Log(LogSeverity::kWarning, "recovery: " + detail);
+      }
+      if (!last && (r.bytes_dropped > 0 || short_of_next)) {
         // Later segments follow a gap: drop them, as Kafka does.
         for (size_t j = i + 1; j < bases.size(); ++j) {
           for (std::string_view suffix :
                {segment::kLogSuffix, segment::kIndexSuffix, segment::kTimeIndexSuffix}) {
             const std::string path = JoinPath(dir_, segment::FileName(bases[j], suffix));
-            ASSIGN_OR_RETURN(FileInfo info, fs_.Stat(path));
-            if (suffix == segment::kLogSuffix) report->bytes_dropped += info.size;
+            absl::StatusOr<FileInfo> info = fs_.Stat(path);
+            if (absl::IsNotFound(info.status())) continue;  // A crash before it was made.
+            RETURN_IF_ERROR(info.status());
+            if (suffix == segment::kLogSuffix) report->bytes_dropped += info->size;
             RETURN_IF_ERROR(fs_.RemoveFile(path));
           }
           ++report->segments_dropped;
@@ -208,9 +239,11 @@ uint64_t PartitionLog::size_bytes() const {
 
 absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
   BatchHeader h;
-  absl::Status s = options_.check_crc_on_append ? CheckBatch(batch, &h) : CheckBatchHeader(batch, &h);
-  if (!s.ok() && !absl::IsDataLoss(s)) s = absl::InvalidArgumentError(s.message());
-  RETURN_IF_ERROR(s);
+  // Bytes that are not a batch are the caller's mistake (kInvalidArgument),
+  // whatever CheckBatchHeader calls them; only a CRC mismatch is kDataLoss.
+  if (absl::Status s = CheckBatchHeader(batch, &h); !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
+  }
   if (h.size() != batch.size()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("expected one batch of %d bytes, got %d bytes", h.size(), batch.size()));
@@ -225,6 +258,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
         "batch of %d bytes is larger than segment.bytes (%d)", batch.size(),
         options_.segment.max_bytes));
   }
+  if (options_.check_crc_on_append) RETURN_IF_ERROR(CheckBatch(batch, &h));
 
   absl::MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
@@ -289,6 +323,10 @@ absl::Status PartitionLog::RollLocked() {
 
 absl::Status PartitionLog::Sync() {
   const int64_t target = end_offset();
+  {
+    absl::MutexLock append_lock(&append_mu_);
+    if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+  }
   absl::MutexLock lock(&sync_mu_);
   while (synced_offset_ < target) {
     if (sync_running_) {
@@ -305,16 +343,22 @@ absl::Status PartitionLog::Sync() {
     uint64_t active_end = 0;
     int64_t end = 0;
     bool sync_dir = false;
+    absl::Status s;
     {
       absl::MutexLock append_lock(&append_mu_);
-      sealed.swap(unsynced_sealed_);
-      active = active_;
-      active_end = active->size();
-      end = end_offset_.load(std::memory_order_relaxed);
-      sync_dir = dir_unsynced_;
-      dir_unsynced_ = false;
+      if (closed_) {
+        // Closed since the check above: Close synced everything, but the
+        // segments are gone.
+        s = absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+      } else {
+        sealed.swap(unsynced_sealed_);
+        active = active_;
+        active_end = active->size();
+        end = end_offset_.load(std::memory_order_relaxed);
+        sync_dir = dir_unsynced_;
+        dir_unsynced_ = false;
+      }
     }
-    absl::Status s;
     for (const auto& segment : sealed) {
       if (s.ok()) s = segment->SyncData();
     }
@@ -347,10 +391,11 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
   size_t index;
   {
     absl::ReaderMutexLock lock(&segments_mu_);
-    if (segments_.empty() || offset < segments_.front().base_offset || offset > end) {
-      return absl::OutOfRangeError(absl::StrFormat(
-          "offset %d is outside the log [%d, %d] of %s", offset,
-          segments_.empty() ? end : segments_.front().base_offset, end, dir_));
+    if (segments_.empty()) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+    if (offset < segments_.front().base_offset || offset > end) {
+      return absl::OutOfRangeError(absl::StrFormat("offset %d is outside the log [%d, %d] of %s",
+                                                   offset, segments_.front().base_offset, end,
+                                                   dir_));
     }
     auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
                                [](int64_t o, const Slot& s) { return o < s.base_offset; });
@@ -369,6 +414,9 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
 absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
   for (size_t index = 0;; ++index) {
     ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, SegmentAt(index));
+    if (segment == nullptr && index == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+    }
     if (segment == nullptr) return end_offset();
     if (segment->max_timestamp() < ts) continue;
     ASSIGN_OR_RETURN(const int64_t offset, segment->OffsetForTimestamp(ts));

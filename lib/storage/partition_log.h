@@ -98,7 +98,8 @@ class PartitionLog {
   // Read(offset, max_bytes): batches from the one holding `offset`, about
   // max_bytes of them but at least one. Empty at the end of the log.
   // kOutOfRange if `offset` is before start_offset() or after
-  // end_offset(); kDataLoss if a batch is damaged (file and position named).
+  // end_offset(). The batches stop before a damaged one; kDataLoss (file and
+  // position named) if the batch holding `offset` is damaged.
   absl::StatusOr<ReadResult> Read(int64_t offset, size_t max_bytes) const;
 
   // OffsetForTimestamp(ts): the first offset whose record's timestamp is >=
@@ -107,6 +108,7 @@ class PartitionLog {
 
   // Sync(): returns once every batch appended before the call is durable
   // (survives a loss of power). Concurrent callers share syncs.
+  // kFailedPrecondition once closed (Close made everything durable).
   absl::Status Sync();
 
   // Roll(): seals the active segment and starts a new one, if the active one
@@ -114,8 +116,9 @@ class PartitionLog {
   absl::Status Roll();
 
   // Close(): syncs everything, trims the active segment, records a clean
-  // recovery point and releases the files. Later calls fail with
-  // kFailedPrecondition. Readers' ReadResults stay valid.
+  // recovery point and releases the files. Later calls (Append, Read,
+  // OffsetForTimestamp, Sync, Roll, Close) fail with kFailedPrecondition.
+  // Readers' ReadResults stay valid.
   absl::Status Close();
 
   const std::string& dir() const { return dir_; }

@@ -157,30 +157,57 @@ absl::Status Segment::RebuildIndexes(uint64_t end) {
   return r.error;
 }
 
-ScanResult Segment::ScanFromLastIndexEntry(uint64_t end) const {
+ScanResult Segment::ScanFromLastIndexEntry(uint64_t end, uint64_t* start,
+                                           uint64_t* last_batch) const {
   const size_t entries = index_->size();
-  const uint64_t start = entries == 0 ? 0 : index_->at(entries - 1).position;
-  return ScanBatches(start, end, base_offset_, /*check_crc=*/false, nullptr);
+  *start = entries == 0 ? 0 : index_->at(entries - 1).position;
+  *last_batch = *start;
+  return ScanBatches(*start, end, base_offset_, /*check_crc=*/false,
+                     [last_batch](uint64_t position, const BatchHeader&) { *last_batch = position; });
 }
 
 bool Segment::EndsInZeros(const ScanResult& r, uint64_t end) const {
   return r.error.ok() || EndOfNonZero(log_->data(), r.end, end) == r.end;
 }
 
+bool Segment::IndexesIncomplete(const ScanResult& r, uint64_t start, uint64_t last_batch) const {
+  if (r.batches == 0) return false;
+  // Appends index a batch once index_interval_bytes have gone by since the
+  // last entry (or the start): the walk should not pass such a batch.
+  if (last_batch > start && last_batch - start >= options_.index_interval_bytes) return true;
+  // Sealing leaves the greatest timestamp as the time index's last entry.
+  const size_t n = time_index_->size();
+  return n == 0 || time_index_->at(n - 1).timestamp < r.max_timestamp;
+}
+
 absl::Status Segment::LoadTrusted() {
   const uint64_t file_size = log_->allocated();
   ScanResult r;
-  const bool index_ok = index_->Check(file_size).ok();
-  if (index_ok) r = ScanFromLastIndexEntry(file_size);
-  if (!index_ok || !EndsInZeros(r, file_size)) {
+  uint64_t start = 0;
+  uint64_t last_batch = 0;
+  bool rebuild = !index_->Check(file_size).ok();
+  if (!rebuild) {
+    r = ScanFromLastIndexEntry(file_size, &start, &last_batch);
+    rebuild = !EndsInZeros(r, file_size) || IndexesIncomplete(r, start, last_batch) ||
+              !time_index_->Check(r.batches > 0 ? r.last_offset : base_offset_ - 1).ok();
+  }
+  if (rebuild) {
     // A damaged index is rebuilt from the batch headers; if those are
     // damaged too, the scan says where.
     (void)RebuildIndexes(file_size);
-    r = ScanFromLastIndexEntry(file_size);
-    if (!EndsInZeros(r, file_size)) return r.error;
+    r = ScanFromLastIndexEntry(file_size, &start, &last_batch);
+    if (!EndsInZeros(r, file_size)) return absl::DataLossError(r.error.message());
+    if (sealed() && r.batches > 0) {
+      int64_t max_ts = r.max_timestamp;
+      if (time_index_->size() > 0) {
+        max_ts = std::max(max_ts, time_index_->at(time_index_->size() - 1).timestamp);
+      }
+      RETURN_IF_ERROR(time_index_->MaybeAppend(max_ts, r.last_offset));
+    }
+    RETURN_IF_ERROR(index_->file().Trim());
+    RETURN_IF_ERROR(time_index_->file().Trim());
   }
   const int64_t last_offset = r.batches > 0 ? r.last_offset : base_offset_ - 1;
-  if (!time_index_->Check(last_offset).ok()) RETURN_IF_ERROR(RebuildIndexes(r.end));
   // Zeros after the last batch are space allocated ahead of the writer, left
   // by a crash; a writable segment gives them back.
   if (r.end != file_size && !sealed()) RETURN_IF_ERROR(log_->Trim(r.end));
@@ -198,7 +225,7 @@ absl::Status Segment::LoadTrusted() {
     absl::MutexLock lock(&sync_mu_);
     synced_ = r.end;
   }
-  bytes_since_index_ = 0;
+  bytes_since_index_ = r.end - start;  // As appends left it.
   return absl::OkStatus();
 }
 
@@ -229,20 +256,24 @@ absl::Status Segment::Recover(uint64_t trusted, int64_t min_offset, SegmentRecov
   RETURN_IF_ERROR(index_status);
 
   const uint64_t valid_end = r.end;
-  const uint64_t garbage_end = EndOfNonZero(log_->data(), valid_end, file_size);
-  report->bytes_dropped += garbage_end - valid_end;
-  if (garbage_end > valid_end) {
+  // Dropped: the bytes up to the last non-zero one (zeros after it are space
+  // allocated ahead of the writer), and every batch that still looks like
+  // one, whole -- a batch often ends in zeros (a record with no headers
+  // does), and those are its bytes too.
+  uint64_t dropped_end = EndOfNonZero(log_->data(), valid_end, file_size);
+  if (dropped_end > valid_end) {
     report->reason = std::string(r.error.message());
-    // Count what still looks like batch headers in the dropped bytes.
-    for (uint64_t p = valid_end; p < garbage_end;) {
+    for (uint64_t p = valid_end; p < dropped_end;) {
       BatchHeader h;
-      absl::Status s = CheckBatchHeader({log_->data() + p, garbage_end - p}, &h);
+      absl::Status s = CheckBatchHeader({log_->data() + p, file_size - p}, &h);
       if (!s.ok() && !absl::IsOutOfRange(s)) break;
       ++report->batches_dropped;
-      if (!s.ok()) break;
-      p += h.size();
+      // A batch cut short by the end of the file runs to that end.
+      p = s.ok() ? p + h.size() : file_size;
+      dropped_end = std::max(dropped_end, p);
     }
   }
+  report->bytes_dropped += dropped_end - valid_end;
   if (file_size != valid_end) RETURN_IF_ERROR(log_->Trim(valid_end));
   if (r.end > 0) first_append_ms_ = DecodeBatchHeader(log_->data()).max_timestamp;
   next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);
@@ -315,7 +346,15 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
 
 void Segment::PopulateAhead() {
   const uint64_t target = std::min(options_.max_bytes, size() + options_.populate_ahead);
-  if (log_->EnsureAllocated(target, options_.allocation_chunk).ok()) {
+  bool allocated = false;
+  {
+    // Seal sets sealed() under populate_mu_ before it trims the file: check
+    // and allocate under it too, or a task that runs late (after a roll or a
+    // Close) grows a trimmed file back with zeros.
+    absl::MutexLock lock(&populate_mu_);
+    allocated = !sealed() && log_->EnsureAllocated(target, options_.allocation_chunk).ok();
+  }
+  if (allocated) {
     uint64_t from = populated_.load(std::memory_order_relaxed);
     if (from < size() + kPopulateStep) from = std::min(target, size() + kWriterLead);
     while (from < target) {
@@ -345,7 +384,8 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
   return end;
 }
 
-absl::Status Segment::Verify(uint64_t position, uint64_t end) const {
+absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end) const {
+  *good_end = end;
   if (end <= verified_.load(std::memory_order_acquire)) return absl::OkStatus();
   absl::MutexLock lock(&verify_mu_);
   const uint64_t verified = verified_.load(std::memory_order_relaxed);
@@ -355,6 +395,7 @@ absl::Status Segment::Verify(uint64_t position, uint64_t end) const {
   const bool contiguous = position <= verified;
   uint64_t p = contiguous ? verified : position;
   int64_t last = contiguous ? verified_last_offset_ : base_offset_ - 1;
+  absl::Status status;
   while (p < end) {
     BatchHeader h;
     absl::Status s = CheckBatch({log_->data() + p, end - p}, &h);
@@ -362,15 +403,19 @@ absl::Status Segment::Verify(uint64_t position, uint64_t end) const {
       s = absl::DataLossError(absl::StrFormat(
           "batch baseOffset %d does not follow offset %d", h.base_offset, last));
     }
-    if (!s.ok()) return AtPosition(absl::DataLossError(s.message()), path(), p);
+    if (!s.ok()) {
+      status = AtPosition(absl::DataLossError(s.message()), path(), p);
+      *good_end = std::max(p, position);
+      break;
+    }
     last = h.last_offset();
     p += h.size();
   }
-  if (contiguous) {
+  if (contiguous && p > verified) {
     verified_last_offset_ = last;
-    verified_.store(end, std::memory_order_release);
+    verified_.store(p, std::memory_order_release);
   }
-  return absl::OkStatus();
+  return status;
 }
 
 absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t max_bytes) const {
@@ -385,7 +430,13 @@ absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t ma
     if (p > position && p + h.size() - position > max_bytes) break;
     p += h.size();
   } while (p < end);
-  RETURN_IF_ERROR(Verify(position, p));
+  uint64_t good_end;
+  if (absl::Status s = Verify(position, p, &good_end); !s.ok()) {
+    // Serve the intact batches before a damaged one; the next read, which
+    // starts at it, reports it.
+    if (good_end == position) return s;
+    p = good_end;
+  }
   return std::span<const char>(log_->data() + position, p - position);
 }
 

@@ -59,8 +59,10 @@ struct ScanResult {
 struct SegmentRecovery {
   uint64_t bytes_checked = 0;
   int64_t batches_checked = 0;
-  uint64_t bytes_dropped = 0;  // Non-zero bytes past the last good batch.
-  int64_t batches_dropped = 0; // Batch headers found among them.
+  // Bytes past the last good batch: to the last non-zero one, or to the
+  // end of the last dropped batch if further.
+  uint64_t bytes_dropped = 0;
+  int64_t batches_dropped = 0;  // Batch headers found among them.
   std::string reason;          // Why the first dropped byte was rejected.
 };
 
@@ -83,9 +85,10 @@ class Segment {
 
   // LoadTrusted(): for a segment below the recovery point, whose bytes were
   // synced and checked when written. Checks the indexes (rebuilding them if
-  // damaged or missing) and walks batch headers from the last index entry to
-  // find the end, so it reads only a few pages. Trailing zeros (space that
-  // was preallocated) are trimmed. kDataLoss if the headers do not line up.
+  // damaged, missing or cut short, as sealing would have left them) and
+  // walks batch headers from the last index entry to find the end, so it
+  // reads only a few pages. Trailing zeros (space that was preallocated) are
+  // trimmed. kDataLoss if the headers do not line up.
   absl::Status LoadTrusted();
 
   // Recover(trusted, &report): checks every batch from byte `trusted` on
@@ -135,8 +138,9 @@ class Segment {
 
   // Read(position, max_bytes): the whole batches from `position` (a batch
   // boundary) up to `max_bytes` -- at least one if any -- each checked
-  // against its CRC unless already checked. kDataLoss names the file and
-  // position of a damaged batch.
+  // against its CRC unless already checked. The batches end before a
+  // damaged one; kDataLoss, naming the file and position, when the first
+  // batch is damaged.
   absl::StatusOr<std::span<const char>> Read(uint64_t position, size_t max_bytes) const;
 
   // OffsetForTimestamp(ts): the first offset whose record has timestamp >=
@@ -168,15 +172,22 @@ class Segment {
   Segment(FileSystem& fs, std::string dir, int64_t base_offset, const SegmentOptions& options);
   absl::Status OpenFiles(bool writable, bool create);
   absl::Status RebuildIndexes(uint64_t end);
-  // Walks batch headers from the last offset-index entry to `end`.
-  ScanResult ScanFromLastIndexEntry(uint64_t end) const;
+  // Walks batch headers from the last offset-index entry to `end`. Sets
+  // *start to where the walk began and *last_batch to the position of the
+  // last batch it passed.
+  ScanResult ScanFromLastIndexEntry(uint64_t end, uint64_t* start, uint64_t* last_batch) const;
+  // Whether the indexes miss entries that appends would have made before the
+  // end the walk `r` (from `start`, last batch at `last_batch`) found: a
+  // deleted, emptied or cut-short index file.
+  bool IndexesIncomplete(const ScanResult& r, uint64_t start, uint64_t last_batch) const;
   // Whether a scan stopped only at zeros: space allocated ahead of a writer.
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
                   absl::Status* status);
   // Checks the batches in [position, end) not yet checked: CRC, and offsets
-  // increasing (from the batch before, when it is known).
-  absl::Status Verify(uint64_t position, uint64_t end) const;
+  // increasing (from the batch before, when it is known). Sets *good_end to
+  // the position of the first damaged batch, or `end`.
+  absl::Status Verify(uint64_t position, uint64_t end, uint64_t* good_end) const;
   // SetVerified(end, last_offset): bytes [0, end) are known good.
   void SetVerified(uint64_t end, int64_t last_offset) const;
 

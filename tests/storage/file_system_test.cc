@@ -1,0 +1,319 @@
+// The FileSystem contract, checked on both implementations: every test case
+// runs once over PosixFileSystem (in a temporary directory) and once over
+// MemFileSystem, so that the in-memory one stays a faithful stand-in.
+#include "storage/file_system.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "storage/posix_file_system.h"
+#include "testutil/status.h"
+#include "testutil/temp_dir.h"
+#include "testutil/test_fs.h"
+
+namespace rill {
+namespace {
+
+using Catch::Matchers::Contains;
+using testing::FsKind;
+using testing::TestFs;
+using testing::Unwrap;
+
+std::string ReadAll(File& file) {
+  std::string data(Unwrap(file.Size()), '\0');
+  data.resize(Unwrap(file.ReadAt(0, data.size(), data.data())));
+  return data;
+}
+
+std::vector<std::string> Sorted(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_CASE("FileSystem: open modes", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  FileSystem& fs = t.fs();
+  const std::string path = t.Join("f");
+
+  CHECK(fs.OpenFile(path, OpenMode::kRead).status().code() == absl::StatusCode::kNotFound);
+  CHECK(fs.OpenFile(path, OpenMode::kReadWrite).status().code() == absl::StatusCode::kNotFound);
+  {
+    auto file = Unwrap(fs.OpenFile(path, OpenMode::kCreateExclusive));
+    CHECK(file->path() == path);
+    REQUIRE_OK(file->WriteAt(0, "abc"));
+  }
+  CHECK(fs.OpenFile(path, OpenMode::kCreateExclusive).status().code() ==
+        absl::StatusCode::kAlreadyExists);
+  CHECK(ReadAll(*Unwrap(fs.OpenFile(path, OpenMode::kCreate))) == "abc");
+  CHECK(ReadAll(*Unwrap(fs.OpenFile(path, OpenMode::kReadWrite))) == "abc");
+
+  auto reader = Unwrap(fs.OpenFile(path, OpenMode::kRead));
+  CHECK(ReadAll(*reader) == "abc");
+  // A file opened for reading cannot be written (EBADF).
+  CHECK(reader->WriteAt(0, "x").code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(ReadAll(*reader) == "abc");
+
+  auto truncated = Unwrap(fs.OpenFile(path, OpenMode::kTruncate));
+  CHECK(Unwrap(truncated->Size()) == 0);
+  CHECK(Unwrap(reader->Size()) == 0);  // Same file, seen through another handle.
+  // kTruncate creates a missing file too.
+  CHECK(Unwrap(Unwrap(fs.OpenFile(t.Join("g"), OpenMode::kTruncate))->Size()) == 0);
+  // A directory is not a file.
+  CHECK_FALSE(fs.OpenFile(t.root(), OpenMode::kReadWrite).ok());
+}
+
+TEST_CASE("FileSystem: WriteAt and ReadAt, with holes and short reads", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  auto file = Unwrap(t.fs().OpenFile(t.Join("f"), OpenMode::kCreate));
+
+  REQUIRE_OK(file->WriteAt(0, "hello"));
+  REQUIRE_OK(file->WriteAt(10, "world"));
+  CHECK(Unwrap(file->Size()) == 15);
+
+  std::string buf(32, 'x');
+  CHECK(Unwrap(file->ReadAt(0, buf.size(), buf.data())) == 15);  // Short: the end of the file.
+  CHECK(buf.substr(0, 15) == std::string("hello\0\0\0\0\0world", 15));
+  CHECK(buf.substr(15) == std::string(17, 'x'));  // Nothing written past what was read.
+  CHECK(Unwrap(file->ReadAt(12, 8, buf.data())) == 3);
+  CHECK(buf.substr(0, 3) == "rld");
+  CHECK(Unwrap(file->ReadAt(15, 8, buf.data())) == 0);
+  CHECK(Unwrap(file->ReadAt(1000, 8, buf.data())) == 0);
+
+  REQUIRE_OK(file->WriteAt(3, "LOWO"));  // Overwrites in place; the size stays.
+  CHECK(ReadAll(*file) == std::string("helLOWO\0\0\0world", 15));
+  REQUIRE_OK(file->WriteAt(15, ""));
+  CHECK(Unwrap(file->Size()) == 15);
+}
+
+TEST_CASE("FileSystem: Truncate shrinks, and grows with zeros", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  auto file = Unwrap(t.fs().OpenFile(t.Join("f"), OpenMode::kCreate));
+  REQUIRE_OK(file->WriteAt(0, "0123456789"));
+
+  REQUIRE_OK(file->Truncate(4));
+  CHECK(Unwrap(file->Size()) == 4);
+  CHECK(ReadAll(*file) == "0123");
+  // Growing again reads zeros, not the bytes that were cut off.
+  REQUIRE_OK(file->Truncate(8));
+  CHECK(ReadAll(*file) == std::string("0123\0\0\0\0", 8));
+  REQUIRE_OK(file->Truncate(0));
+  CHECK(ReadAll(*file).empty());
+}
+
+TEST_CASE("FileSystem: Allocate grows the size and the space held", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  const std::string path = t.Join("f");
+  auto file = Unwrap(t.fs().OpenFile(path, OpenMode::kCreate));
+  REQUIRE_OK(file->WriteAt(0, "abc"));
+
+  REQUIRE_OK(file->Allocate(0, 64 << 10));
+  CHECK(Unwrap(file->Size()) == 64 << 10);
+  CHECK(Unwrap(file->AllocatedBytes()) >= 64 << 10);
+  const std::string data = ReadAll(*file);
+  CHECK(data.substr(0, 3) == "abc");
+  CHECK(data.find_first_not_of('\0', 3) == std::string::npos);
+
+  REQUIRE_OK(file->Allocate(0, 10));  // Never shrinks.
+  CHECK(Unwrap(file->Size()) == 64 << 10);
+  REQUIRE_OK(file->Allocate(64 << 10, 8 << 10));
+  CHECK(Unwrap(file->Size()) == 72 << 10);
+  const FileInfo info = Unwrap(t.fs().Stat(path));
+  CHECK_FALSE(info.is_directory);
+  CHECK(info.size == 72 << 10);
+  CHECK(info.allocated_bytes >= 72 << 10);
+}
+
+TEST_CASE("FileSystem: writes through a mapping are the file's bytes", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  const std::string path = t.Join("f");
+  {
+    auto file = Unwrap(t.fs().OpenFile(path, OpenMode::kCreate));
+    REQUIRE_OK(file->Allocate(0, 16 << 10));
+    auto mapping = Unwrap(file->Map(16 << 10, /*writable=*/true));
+    CHECK(mapping->length() == 16 << 10);
+    mapping->Populate(0, 16 << 10);
+    std::memcpy(mapping->data() + 5000, "mapped", 6);
+    REQUIRE_OK(mapping->Sync(5000, 6));  // Not page-aligned.
+
+    std::string buf(6, '\0');
+    CHECK(Unwrap(file->ReadAt(5000, 6, buf.data())) == 6);
+    CHECK(buf == "mapped");
+    // And the other way: WriteAt is seen through the mapping.
+    REQUIRE_OK(file->WriteAt(9000, "written"));
+    CHECK(std::string(mapping->data() + 9000, 7) == "written");
+    REQUIRE_OK(mapping->Sync(0, 16 << 10));
+  }
+  // After reopening, by ReadAt and through a read-only mapping.
+  auto file = Unwrap(t.fs().OpenFile(path, OpenMode::kRead));
+  const std::string data = ReadAll(*file);
+  CHECK(data.substr(5000, 6) == "mapped");
+  CHECK(data.substr(9000, 7) == "written");
+  auto mapping = Unwrap(file->Map(16 << 10, /*writable=*/false));
+  CHECK(std::string(mapping->data() + 5000, 6) == "mapped");
+
+  // A read-only file cannot be mapped for writing; nothing cannot be mapped.
+  CHECK(file->Map(16 << 10, /*writable=*/true).status().code() ==
+        absl::StatusCode::kPermissionDenied);
+  CHECK(file->Map(0, /*writable=*/false).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("FileSystem: Sync and SyncDir", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  auto file = Unwrap(t.fs().OpenFile(t.Join("f"), OpenMode::kCreate));
+  REQUIRE_OK(file->WriteAt(0, "data"));
+  CHECK_OK(file->Sync());
+  CHECK_OK(t.fs().SyncDir(t.root()));
+  CHECK(t.fs().SyncDir(t.Join("missing")).code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("FileSystem: directories, Stat, RemoveFile, RemoveDir, Rename", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  FileSystem& fs = t.fs();
+  const std::string dir = t.Join("sub");
+  REQUIRE_OK(fs.CreateDir(dir));
+  REQUIRE_OK(fs.CreateDir(dir));  // Already there: fine.
+  CHECK(Unwrap(fs.ListDir(dir)).empty());
+  REQUIRE_OK(Unwrap(fs.OpenFile(JoinPath(dir, "a"), OpenMode::kCreate))->WriteAt(0, "A"));
+  REQUIRE_OK(Unwrap(fs.OpenFile(JoinPath(dir, "b"), OpenMode::kCreate))->WriteAt(0, "BB"));
+
+  CHECK(Sorted(Unwrap(fs.ListDir(dir))) == std::vector<std::string>{"a", "b"});
+  CHECK(Sorted(Unwrap(fs.ListDir(t.root()))) == std::vector<std::string>{"sub"});
+  CHECK(Unwrap(fs.Stat(dir)).is_directory);
+  const FileInfo b = Unwrap(fs.Stat(JoinPath(dir, "b")));
+  CHECK_FALSE(b.is_directory);
+  CHECK(b.size == 2);
+  CHECK(fs.Stat(JoinPath(dir, "c")).status().code() == absl::StatusCode::kNotFound);
+  CHECK(fs.ListDir(t.Join("missing")).status().code() == absl::StatusCode::kNotFound);
+  // A file is in the way of a directory.
+  CHECK_FALSE(fs.CreateDir(JoinPath(dir, "a")).ok());
+
+  // Not empty (ENOTEMPTY).
+  CHECK(fs.RemoveDir(dir).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(Unwrap(fs.Stat(dir)).is_directory);
+
+  // Rename replaces its target.
+  REQUIRE_OK(fs.Rename(JoinPath(dir, "a"), JoinPath(dir, "b")));
+  CHECK(Unwrap(fs.ListDir(dir)) == std::vector<std::string>{"b"});
+  CHECK(ReadAll(*Unwrap(fs.OpenFile(JoinPath(dir, "b"), OpenMode::kRead))) == "A");
+  CHECK(fs.Stat(JoinPath(dir, "a")).status().code() == absl::StatusCode::kNotFound);
+  CHECK(fs.Rename(JoinPath(dir, "a"), JoinPath(dir, "c")).code() == absl::StatusCode::kNotFound);
+
+  REQUIRE_OK(fs.RemoveFile(JoinPath(dir, "b")));
+  CHECK(fs.RemoveFile(JoinPath(dir, "b")).code() == absl::StatusCode::kNotFound);
+  CHECK(Unwrap(fs.ListDir(dir)).empty());
+  REQUIRE_OK(fs.RemoveDir(dir));
+  CHECK(fs.Stat(dir).status().code() == absl::StatusCode::kNotFound);
+  CHECK(fs.RemoveDir(dir).code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("FileSystem: ReadFileToString and WriteFileAtomically", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  REQUIRE_OK(WriteFileAtomically(t.fs(), t.root(), "point", "first"));
+  REQUIRE_OK(WriteFileAtomically(t.fs(), t.root(), "point", "second"));
+  CHECK(Unwrap(ReadFileToString(t.fs(), t.Join("point"))) == "second");
+  // The temporary is gone.
+  CHECK(Unwrap(t.fs().ListDir(t.root())) == std::vector<std::string>{"point"});
+  CHECK(ReadFileToString(t.fs(), t.Join("none")).status().code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("FileSystem: LockFile excludes a second lock until the first is released",
+          "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  FileSystem& fs = t.fs();
+  const std::string path = t.Join("lock");
+
+  auto lock = Unwrap(fs.LockFile(path));
+  CHECK(Unwrap(ReadFileToString(fs, path)) == std::to_string(getpid()) + "\n");
+
+  const absl::Status second = fs.LockFile(path).status();
+  CHECK(second.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(second.message()), Contains(std::to_string(getpid())));
+  // Another path is another lock.
+  auto other = Unwrap(fs.LockFile(t.Join("other-lock")));
+
+  lock.reset();
+  auto again = fs.LockFile(path);
+  CHECK_OK(again);
+}
+
+// Kills and reaps a child process when the test leaves, whatever happens.
+class ChildGuard {
+ public:
+  explicit ChildGuard(pid_t pid) : pid_(pid) {}
+  ~ChildGuard() { Reap(); }
+  void Reap() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_;
+};
+
+TEST_CASE("PosixFileSystem: a lock held by another process names that process", "[file_system]") {
+  testing::TempDir tmp;
+  PosixFileSystem fs;
+  const std::string path = tmp.Join("lock");
+  int ready[2];
+  int release[2];
+  REQUIRE(pipe(ready) == 0);
+  REQUIRE(pipe(release) == 0);
+
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child takes the lock, says so, and holds it until the parent
+    // closes its end of `release` (or kills it).
+    close(ready[0]);
+    close(release[1]);
+    auto lock = fs.LockFile(path);
+    const char c = lock.ok() ? 'y' : 'n';
+    if (write(ready[1], &c, 1) != 1) _exit(2);
+    char ignored;
+    while (read(release[0], &ignored, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  ChildGuard guard(child);
+  close(ready[1]);
+  close(release[0]);
+  char c = 0;
+  REQUIRE(read(ready[0], &c, 1) == 1);
+  REQUIRE(c == 'y');
+
+  const absl::Status held = fs.LockFile(path).status();
+  CHECK(held.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(held.message()), Contains(std::to_string(child)));
+  CHECK_THAT(std::string(held.message()), !Contains("this process"));
+
+  // A dead holder holds nothing.
+  guard.Reap();
+  close(ready[0]);
+  close(release[1]);
+  auto lock = fs.LockFile(path);
+  CHECK_OK(lock);
+}
+
+}  // namespace
+}  // namespace rill

@@ -1,0 +1,102 @@
+// PartitionLog when the file system fails: a full device, failing syncs.
+// Each failure must leave the log as it was, and the log must go on once the
+// fault is gone.
+#include <random>
+#include <span>
+#include <utility>
+
+#include <catch2/catch.hpp>
+
+#include "format/batch_builder.h"
+#include "storage/mem_file_system.h"
+#include "storage/partition_log.h"
+#include "testutil/log_records.h"
+#include "testutil/status.h"
+#include "testutil/test_fs.h"
+
+namespace rill {
+namespace {
+
+using testing::AppendRecords;
+using testing::FsKind;
+using testing::TestFs;
+using testing::TestLogOptions;
+using testing::Unwrap;
+using testing::VerifyLog;
+
+TEST_CASE("PartitionLog: a full device refuses appends, and they resume once there is room",
+          "[partition_log]") {
+  TestFs t(FsKind::kMem);
+  MemFileSystem& fs = *t.mem();
+  const PartitionLogOptions options = TestLogOptions(64 << 10);
+  std::mt19937_64 rng(1);
+  auto log = Unwrap(PartitionLog::Open(fs, t.Join("log"), options, nullptr));
+  REQUIRE_OK(AppendRecords(*log, 500, rng, 10));
+  fs.SetSpaceLimit(fs.UsedBytes());  // Full: whatever needs more space fails.
+
+  // Room is left in space allocated earlier; then batches are refused, each
+  // leaving the log as it was.
+  BatchBuilder builder;
+  absl::Status status;
+  int refused = 0;
+  for (int i = 0; i < 5000 && refused < 5; ++i) {
+    const int64_t end = log->end_offset();
+    const std::span<const char> batch =
+        Unwrap(testing::BuildBatch(builder, end, 1 + static_cast<int>(rng() % 10)));
+    status = log->Append(batch).status();
+    if (!status.ok()) {
+      ++refused;
+      CHECK(status.code() == absl::StatusCode::kResourceExhausted);
+      CHECK(log->end_offset() == end);
+    }
+  }
+  CHECK(refused == 5);
+  const int64_t end = log->end_offset();
+  REQUIRE_OK(VerifyLog(*log, 0, end));
+
+  fs.SetSpaceLimit(0);
+  REQUIRE_OK(AppendRecords(*log, 300, rng, 10));
+  REQUIRE_OK(VerifyLog(*log, 0, end + 300));
+  REQUIRE_OK(log->Close());
+  log = Unwrap(PartitionLog::Open(fs, t.Join("log"), options, nullptr));
+  REQUIRE_OK(VerifyLog(*log, 0, end + 300));
+}
+
+TEST_CASE("PartitionLog: a failed Sync promises nothing, and the next one makes up for it",
+          "[partition_log]") {
+  TestFs t(FsKind::kMem, {.track_durability = true});
+  MemFileSystem& fs = *t.mem();
+  const PartitionLogOptions options = TestLogOptions(16 << 10);
+  // The first sync, a later one (a sealed segment's index, say), or the
+  // directory's.
+  const auto [ops, countdown] = GENERATE(
+      std::pair<uint32_t, int64_t>{kMemFsSync, 0}, std::pair<uint32_t, int64_t>{kMemFsSync, 2},
+      std::pair<uint32_t, int64_t>{kMemFsSync, 7}, std::pair<uint32_t, int64_t>{kMemFsSyncDir, 0});
+  INFO("failing ops " << ops << " after " << countdown);
+  std::mt19937_64 rng(2);
+  auto log = Unwrap(PartitionLog::Open(fs, t.Join("log"), options, nullptr));
+  REQUIRE_OK(AppendRecords(*log, 300, rng, 3));
+  REQUIRE_OK(log->Sync());
+  const int64_t synced = log->end_offset();
+  REQUIRE_OK(AppendRecords(*log, 600, rng, 3));  // Several rolls: sealed segments to sync.
+  REQUIRE(log->segment_count() > 3);
+
+  fs.InjectFault(ops, countdown, absl::UnavailableError("injected"));
+  CHECK(log->Sync().code() == absl::StatusCode::kUnavailable);
+  fs.ClearFaults();
+  // Only what the earlier Sync promised survives a power loss now...
+  {
+    auto copy = fs.CrashCopy(CrashMode::kDropUnsynced, 1);
+    auto reopened = Unwrap(PartitionLog::Open(*copy, t.Join("log"), options, nullptr));
+    CHECK(reopened->end_offset() >= synced);
+    REQUIRE_OK(VerifyLog(*reopened, 0, reopened->end_offset()));
+  }
+  // ...and after a Sync that succeeds, everything does.
+  REQUIRE_OK(log->Sync());
+  auto copy = fs.CrashCopy(CrashMode::kDropUnsynced, 2);
+  auto reopened = Unwrap(PartitionLog::Open(*copy, t.Join("log"), options, nullptr));
+  REQUIRE_OK(VerifyLog(*reopened, 0, log->end_offset()));
+}
+
+}  // namespace
+}  // namespace rill

@@ -1,0 +1,196 @@
+// PartitionLog with threads: group commit, readers alongside the writer,
+// and the background tasks (prefaulting, syncing sealed segments).
+#include <atomic>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "storage/partition_log.h"
+#include "storage/recovery_point.h"
+#include "storage/segment_format.h"
+#include "testutil/log_records.h"
+#include "testutil/status.h"
+#include "testutil/test_fs.h"
+
+namespace rill {
+namespace {
+
+using testing::AppendRecords;
+using testing::FsKind;
+using testing::TestFs;
+using testing::TestLogOptions;
+using testing::Unwrap;
+using testing::VerifyLog;
+
+std::unique_ptr<PartitionLog> OpenLog(TestFs& t, const PartitionLogOptions& options,
+                                      RecoveryReport* report = nullptr) {
+  return Unwrap(PartitionLog::Open(t.fs(), t.Join("log"), options, report));
+}
+
+TEST_CASE("PartitionLog: Sync from many threads at once makes everything durable",
+          "[partition_log]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix), {.track_durability = true});
+  INFO(t.name());
+  const PartitionLogOptions options = TestLogOptions(16 << 10);
+  const int rounds = t.mem() != nullptr ? 25 : 10;  // Each sync is real on disk.
+  auto log = OpenLog(t, options);
+  absl::Mutex append_mu;  // Content follows offsets: build and append as one step.
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> failures;
+  absl::Mutex failures_mu;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      std::mt19937_64 rng(100 + i);
+      for (int round = 0; round < rounds; ++round) {
+        absl::Status s;
+        {
+          absl::MutexLock lock(&append_mu);
+          s = AppendRecords(*log, 1 + static_cast<int64_t>(rng() % 30), rng, 10);
+        }
+        if (s.ok()) s = log->Sync();
+        if (!s.ok()) {
+          absl::MutexLock lock(&failures_mu);
+          failures.push_back(s);
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& s : failures) CHECK_OK(s);
+  const int64_t end = log->end_offset();
+  REQUIRE(log->segment_count() > 3);
+  REQUIRE_OK(VerifyLog(*log, 0, end));
+
+  if (t.mem() != nullptr) {
+    // Every Sync returned after its thread's last append: all of it survives
+    // a power loss.
+    auto copy = t.mem()->CrashCopy(CrashMode::kDropUnsynced, 1);
+    auto reopened = Unwrap(PartitionLog::Open(*copy, t.Join("log"), options, nullptr));
+    REQUIRE_OK(VerifyLog(*reopened, 0, end));
+  }
+}
+
+TEST_CASE("PartitionLog: readers run alongside the writer", "[partition_log]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
+  INFO(t.name());
+  ThreadTaskRunner background(2);
+  // Fewer, larger segments on disk, where each sealed one is synced.
+  PartitionLogOptions options = TestLogOptions(t.mem() != nullptr ? 32 << 10 : 128 << 10);
+  options.background = &background;
+  options.segment.populate_ahead = 64 << 10;
+  auto log = OpenLog(t, options);
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  std::atomic<int64_t> reads{0};
+  std::vector<std::string> errors(3);
+  for (int i = 0; i < 3; ++i) {
+    readers.emplace_back([&, i] {
+      std::mt19937_64 rng(i);
+      while (!done.load()) {
+        const int64_t end = log->end_offset();
+        if (end == 0) continue;
+        const int64_t from = static_cast<int64_t>(rng() % end);
+        // Everything before the end it saw is there and intact while the
+        // writer goes on.
+        const absl::Status s = VerifyLog(*log, from, end, {.at_end = false});
+        if (!s.ok() && errors[i].empty()) errors[i] = s.ToString();
+        ++reads;
+      }
+    });
+  }
+  std::mt19937_64 rng(8);
+  REQUIRE_OK(AppendRecords(*log, 20000, rng));
+  while (reads.load() < 10) std::this_thread::yield();
+  done = true;
+  for (std::thread& reader : readers) reader.join();
+  for (const std::string& e : errors) CHECK(e == "");
+  REQUIRE_OK(VerifyLog(*log, 0, 20000));
+}
+
+// Size of the .log file of the segment at `base`.
+uint64_t LogFileSize(TestFs& t, int64_t base) {
+  return Unwrap(t.fs().Stat(JoinPath(t.Join("log"), segment::FileName(base, segment::kLogSuffix))))
+      .size;
+}
+
+TEST_CASE("PartitionLog: a prefault task that runs late leaves a trimmed segment alone",
+          "[partition_log]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
+  INFO(t.name());
+  ManualTaskRunner background;
+  PartitionLogOptions options = TestLogOptions(1 << 20);
+  options.background = &background;
+  options.segment.populate_ahead = 256 << 10;
+  std::mt19937_64 rng(10);
+  auto log = OpenLog(t, options);
+  REQUIRE_OK(AppendRecords(*log, 200, rng));  // Schedules prefaulting.
+  const uint64_t first_size = Unwrap(log->Read(0, 1)).segment->size();
+  REQUIRE_OK(log->Roll());  // Trims the first segment...
+  background.RunPending();  // ...before the prefault task gets to run.
+  CHECK(LogFileSize(t, 0) == first_size);
+
+  REQUIRE_OK(AppendRecords(*log, 200, rng));
+  const int64_t end = log->end_offset();
+  const uint64_t second_size = Unwrap(log->Read(end - 1, 1)).segment->size();
+  REQUIRE_OK(log->Close());
+  background.RunPending();
+  CHECK(LogFileSize(t, 200) == second_size);
+  // So the next open finds the log as Close left it: clean.
+  RecoveryReport report;
+  log = OpenLog(t, options, &report);
+  CHECK(report.partitions_recovered == 0);
+  REQUIRE_OK(VerifyLog(*log, 0, end));
+}
+
+TEST_CASE("PartitionLog: sealed segments are synced in the background", "[partition_log]") {
+  TestFs t(FsKind::kMem, {.track_durability = true});
+  ManualTaskRunner background;
+  PartitionLogOptions options = TestLogOptions(16 << 10);
+  options.background = &background;
+  std::mt19937_64 rng(11);
+  auto log = OpenLog(t, options);
+  REQUIRE_OK(AppendRecords(*log, 1000, rng));
+  REQUIRE(log->segment_count() > 3);
+  const int64_t active_base = Unwrap(log->Read(log->end_offset() - 1, 1)).segment->base_offset();
+  CHECK(background.RunPending() > 0);
+  // The recovery point moved to the active segment: all before it is durable.
+  const std::optional<RecoveryPoint> point = ReadRecoveryPoint(t.fs(), t.Join("log"));
+  REQUIRE(point.has_value());
+  CHECK(point->segment_base == active_base);
+  CHECK(point->position == 0);
+
+  // Though Sync was never called, a power loss keeps every sealed segment.
+  auto copy = t.mem()->CrashCopy(CrashMode::kDropUnsynced, 1);
+  RecoveryReport report;
+  auto reopened = Unwrap(PartitionLog::Open(*copy, t.Join("log"), options, &report));
+  CHECK(reopened->end_offset() == active_base);
+  REQUIRE_OK(VerifyLog(*reopened, 0, active_base));
+  CHECK(report.segments_checked <= 1);  // At most the active one: the rest are trusted.
+}
+
+TEST_CASE("PartitionLog: with prefaulting on its own thread, as deployed", "[partition_log]") {
+  TestFs t(FsKind::kPosix);
+  ThreadTaskRunner background;
+  PartitionLogOptions options = TestLogOptions(256 << 10);
+  options.background = &background;
+  options.segment.populate_ahead = 128 << 10;
+  options.segment.allocation_chunk = 64 << 10;
+  std::mt19937_64 rng(12);
+  auto log = OpenLog(t, options);
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE_OK(AppendRecords(*log, 2000, rng));
+    REQUIRE_OK(log->Sync());
+  }
+  REQUIRE(log->segment_count() > 5);
+  REQUIRE_OK(VerifyLog(*log, 0, 20000));
+  REQUIRE_OK(log->Close());
+  RecoveryReport report;
+  log = OpenLog(t, options, &report);
+  REQUIRE_OK(VerifyLog(*log, 0, 20000));
+}
+
+}  // namespace
+}  // namespace rill

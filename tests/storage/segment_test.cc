@@ -1,0 +1,467 @@
+// Segment: batches appended to a mapped .log and read back in place, its
+// sparse offset and time indexes, sealing, reopening and index rebuilding.
+#include "storage/segment.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "format/batch_builder.h"
+#include "format/batch_header.h"
+#include "storage/segment_format.h"
+#include "testutil/log_records.h"
+#include "testutil/status.h"
+#include "testutil/test_fs.h"
+#include "util/endian.h"
+
+namespace rill {
+namespace {
+
+using testing::FsKind;
+using testing::RecordAt;
+using testing::TestFs;
+using testing::Unwrap;
+
+constexpr int64_t kBase = 1000;
+
+SegmentOptions SmallOptions() {
+  return SegmentOptions{.max_bytes = 1 << 20,
+                        .index_interval_bytes = 1024,
+                        .max_index_bytes = 64 << 10,
+                        .allocation_chunk = 64 << 10,
+                        .populate_ahead = 0};
+}
+
+// What a test appended to a segment, to check the segment against.
+struct Appended {
+  int64_t base_offset;
+  int64_t last_offset;
+  uint64_t position;
+  std::string bytes;  // As stored: baseOffset set.
+  int64_t max_timestamp;
+};
+
+// Writes batches of RecordAt records (or of records with chosen timestamps)
+// to a segment and remembers them.
+class SegmentWriter {
+ public:
+  SegmentWriter() = default;
+  explicit SegmentWriter(Segment& segment) : segment_(&segment) {}
+
+  // Reset(segment): goes on writing to `segment`, the same one reopened.
+  void Reset(Segment& segment) { segment_ = &segment; }
+
+  const Appended& Append(int count) {
+    std::vector<int64_t> timestamps;
+    for (int64_t o = next(); o < next() + count; ++o) timestamps.push_back(RecordAt(o).timestamp);
+    return AppendWithTimestamps(timestamps);
+  }
+
+  // One batch of RecordAt records, but with these timestamps.
+  const Appended& AppendWithTimestamps(const std::vector<int64_t>& timestamps) {
+    builder_.Reset();
+    const int64_t first = next();
+    for (size_t i = 0; i < timestamps.size(); ++i) {
+      testing::OwnedRecord record = RecordAt(first + static_cast<int64_t>(i));
+      record.timestamp = timestamps[i];
+      builder_.Add(record.view(), record.timestamp);
+      timestamps_.push_back(timestamps[i]);
+    }
+    const std::span<const char> bytes = Unwrap(builder_.Finish());
+    BatchHeader h;
+    REQUIRE_OK(CheckBatchHeader(bytes, &h));
+    h.base_offset = first;
+    REQUIRE(segment_->RoomFor(bytes.size(), h.last_offset()));
+    Appended a{first, h.last_offset(), segment_->size(), std::string(bytes.data(), bytes.size()),
+               h.max_timestamp};
+    SetBaseOffset(a.bytes.data(), first);
+    bool populate = false;
+    REQUIRE_OK(segment_->Append(bytes, h, /*append_time_ms=*/-1, /*now_ms=*/0, &populate));
+    appended_.push_back(std::move(a));
+    return appended_.back();
+  }
+
+  int64_t next() const {
+    return appended_.empty() ? segment_->base_offset() : appended_.back().last_offset + 1;
+  }
+  const std::vector<Appended>& appended() const { return appended_; }
+  uint64_t end() const {
+    return appended_.empty() ? 0 : appended_.back().position + appended_.back().bytes.size();
+  }
+  int64_t max_timestamp() const {
+    int64_t m = -1;
+    for (const Appended& a : appended_) m = std::max(m, a.max_timestamp);
+    return m;
+  }
+  size_t max_batch_size() const {
+    size_t m = 0;
+    for (const Appended& a : appended_) m = std::max(m, a.bytes.size());
+    return m;
+  }
+  // By brute force: the first offset with a timestamp >= ts, or next().
+  int64_t OffsetForTimestamp(int64_t ts) const {
+    for (size_t i = 0; i < timestamps_.size(); ++i) {
+      if (timestamps_[i] >= ts) return kBase + static_cast<int64_t>(i);
+    }
+    return next();
+  }
+  const std::vector<int64_t>& timestamps() const { return timestamps_; }
+
+ private:
+  Segment* segment_ = nullptr;
+  BatchBuilder builder_;
+  std::vector<Appended> appended_;
+  std::vector<int64_t> timestamps_;  // Of offsets kBase, kBase + 1, ...
+};
+
+// Appends batches of 1..max_records records until `bytes` are in the segment.
+void Fill(SegmentWriter& writer, uint64_t bytes, std::mt19937_64& rng, int max_records = 20) {
+  while (writer.end() < bytes) writer.Append(1 + static_cast<int>(rng() % max_records));
+}
+
+std::string FilePath(const TestFs& t, std::string_view suffix) {
+  return t.Join(segment::FileName(kBase, suffix));
+}
+
+std::string ReadFile(TestFs& t, std::string_view suffix) {
+  return Unwrap(ReadFileToString(t.fs(), FilePath(t, suffix)));
+}
+
+// Checks everything a reader can see of `segment` against what was written.
+void CheckContent(const Segment& segment, const SegmentWriter& writer) {
+  CHECK(segment.size() == writer.end());
+  CHECK(segment.next_offset() == writer.next());
+  CHECK(segment.max_timestamp() == writer.max_timestamp());
+  for (const Appended& a : writer.appended()) {
+    INFO("batch at " << a.position);
+    const std::span<const char> read = Unwrap(segment.Read(a.position, 1));
+    // A view of the mapped file itself, not a copy.
+    CHECK(read.data() == segment.data() + a.position);
+    CHECK(std::string(read.data(), read.size()) == a.bytes);
+    for (int64_t o = a.base_offset; o <= a.last_offset; ++o) {
+      CHECK(Unwrap(segment.FindBatch(o)) == a.position);
+    }
+  }
+  CHECK(Unwrap(segment.FindBatch(writer.next())) == segment.size());
+  CHECK(Unwrap(segment.Read(segment.size(), 1 << 20)).empty());
+}
+
+void CheckOffsetForTimestamp(const Segment& segment, const SegmentWriter& writer) {
+  std::vector<int64_t> targets = {std::numeric_limits<int64_t>::min(), -1, 0,
+                                  writer.max_timestamp(), writer.max_timestamp() + 1};
+  for (int64_t ts : writer.timestamps()) {
+    targets.insert(targets.end(), {ts - 1, ts, ts + 1});
+  }
+  for (int64_t ts : targets) {
+    INFO("timestamp " << ts);
+    CHECK(Unwrap(segment.OffsetForTimestamp(ts)) == writer.OffsetForTimestamp(ts));
+  }
+}
+
+// Checks the .index file bytes of a sealed segment: each entry names a
+// batch by its position and last offset, and a batch has one exactly when
+// index_interval_bytes have gone by since the previous entry (or the start).
+void CheckOffsetIndex(const std::string& index, const SegmentWriter& writer, uint32_t interval) {
+  REQUIRE(index.size() % segment::kOffsetEntrySize == 0);
+  std::set<std::pair<uint64_t, int64_t>> entries;  // (position, last offset)
+  for (size_t i = 0; i < index.size(); i += segment::kOffsetEntrySize) {
+    entries.emplace(LoadBigEndian<uint32_t>(index.data() + i + 4),
+                    kBase + LoadBigEndian<int32_t>(index.data() + i));
+  }
+  CHECK(entries.size() == index.size() / segment::kOffsetEntrySize);  // No repeats.
+  uint64_t since = 0;  // Position of the last entry, or 0.
+  size_t found = 0;
+  for (const Appended& a : writer.appended()) {
+    INFO("batch at " << a.position << ", last entry at " << since);
+    const bool expected = a.position > 0 && a.position - since >= interval;
+    CHECK(entries.count({a.position, a.last_offset}) == (expected ? 1u : 0u));
+    if (expected) {
+      since = a.position;
+      ++found;
+    }
+  }
+  CHECK(found == entries.size());  // None that names no batch.
+}
+
+// Checks the .timeindex file bytes of a sealed segment: entries increase,
+// each holds the greatest timestamp of the batches up to its offset, and
+// the last one holds the segment's greatest.
+void CheckTimeIndex(const std::string& index, const SegmentWriter& writer) {
+  REQUIRE(index.size() % segment::kTimeEntrySize == 0);
+  REQUIRE(!index.empty());
+  std::map<int64_t, int64_t> max_up_to;  // Batch last offset -> greatest timestamp so far.
+  int64_t max_ts = -1;
+  for (const Appended& a : writer.appended()) {
+    max_ts = std::max(max_ts, a.max_timestamp);
+    max_up_to[a.last_offset] = max_ts;
+  }
+  int64_t last_ts = std::numeric_limits<int64_t>::min();
+  int64_t last_offset = -1;
+  for (size_t i = 0; i < index.size(); i += segment::kTimeEntrySize) {
+    const int64_t ts = LoadBigEndian<int64_t>(index.data() + i);
+    const int64_t offset = kBase + LoadBigEndian<int32_t>(index.data() + i + 8);
+    INFO("entry " << i / segment::kTimeEntrySize << ": " << ts << " at offset " << offset);
+    REQUIRE(max_up_to.count(offset) == 1);
+    CHECK(ts == max_up_to[offset]);
+    CHECK(ts > last_ts);
+    CHECK(offset > last_offset);
+    last_ts = ts;
+    last_offset = offset;
+  }
+  CHECK(last_ts == writer.max_timestamp());
+}
+
+TEST_CASE("Segment: batches are read back in place, found by every offset", "[segment]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
+  INFO(t.name());
+  std::mt19937_64 rng(1);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+  CHECK(segment->size() == 0);
+  CHECK(segment->next_offset() == kBase);
+  CHECK(segment->max_timestamp() == -1);
+  CHECK(Unwrap(segment->FindBatch(kBase)) == 0);
+
+  SegmentWriter writer(*segment);
+  Fill(writer, 200 << 10, rng);
+  CheckContent(*segment, writer);
+  // An offset before the segment finds its first batch.
+  CHECK(Unwrap(segment->FindBatch(0)) == 0);
+
+  // Read returns whole batches up to max_bytes, and at least one.
+  const auto& batches = writer.appended();
+  const std::span<const char> one = Unwrap(segment->Read(batches[3].position, 1));
+  CHECK(one.size() == batches[3].bytes.size());
+  const uint64_t want = batches[10].position - batches[3].position;
+  const std::span<const char> several = Unwrap(segment->Read(batches[3].position, want));
+  CHECK(several.size() == want);
+  CHECK(Unwrap(segment->Read(batches[3].position, want + batches[10].bytes.size() - 1)).size() ==
+        want);
+  CHECK(Unwrap(segment->Read(0, 1 << 30)).size() == segment->size());
+}
+
+TEST_CASE("Segment: OffsetForTimestamp agrees with a scan of every record", "[segment]") {
+  TestFs t(FsKind::kMem);
+  std::mt19937_64 rng(2);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+  SegmentWriter writer(*segment);
+  CHECK(Unwrap(segment->OffsetForTimestamp(0)) == kBase);  // Empty.
+  // RecordAt's timestamps wander; add batches that go back in time and one
+  // from far in the future early on, which the index must not hide.
+  Fill(writer, 20 << 10, rng);
+  writer.AppendWithTimestamps({RecordAt(0).timestamp + 1'000'000'000});
+  Fill(writer, 60 << 10, rng);
+  writer.AppendWithTimestamps({5, 3, 4});
+  Fill(writer, 100 << 10, rng);
+  CheckOffsetForTimestamp(*segment, writer);
+  REQUIRE_OK(segment->Seal());
+  CheckOffsetForTimestamp(*segment, writer);
+}
+
+TEST_CASE("Segment: index entries every index_interval_bytes", "[segment]") {
+  TestFs t(FsKind::kMem);
+  const uint32_t interval = GENERATE(1u, 700u, 4096u);
+  INFO("interval " << interval);
+  std::mt19937_64 rng(interval);
+  SegmentOptions options = SmallOptions();
+  options.index_interval_bytes = interval;
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+  SegmentWriter writer(*segment);
+  Fill(writer, 300 << 10, rng);
+  REQUIRE_OK(segment->Seal());
+  CheckOffsetIndex(ReadFile(t, segment::kIndexSuffix), writer, interval);
+  CheckTimeIndex(ReadFile(t, segment::kTimeIndexSuffix), writer);
+}
+
+TEST_CASE("Segment: Seal trims the files to their data", "[segment]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
+  INFO(t.name());
+  std::mt19937_64 rng(3);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+  SegmentWriter writer(*segment);
+  Fill(writer, 100 << 10, rng);
+  // Space is allocated ahead of the writer, in chunks.
+  CHECK(segment->allocated_bytes() > segment->size());
+  CHECK(Unwrap(t.fs().Stat(FilePath(t, segment::kLogSuffix))).size == segment->allocated_bytes());
+  CHECK_FALSE(segment->sealed());
+
+  REQUIRE_OK(segment->Seal());
+  CHECK(segment->sealed());
+  CHECK(segment->allocated_bytes() == segment->size());
+  CHECK(Unwrap(t.fs().Stat(FilePath(t, segment::kLogSuffix))).size == writer.end());
+  // No preallocated zeros left in the indexes: every entry is a real one.
+  CheckOffsetIndex(ReadFile(t, segment::kIndexSuffix), writer, SmallOptions().index_interval_bytes);
+  CheckTimeIndex(ReadFile(t, segment::kTimeIndexSuffix), writer);
+  CheckContent(*segment, writer);
+}
+
+TEST_CASE("Segment: reopened with LoadTrusted, it is as it was", "[segment]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
+  const bool writable = GENERATE(false, true);
+  INFO(t.name() << (writable ? ", writable" : ", read-only"));
+  std::mt19937_64 rng(4);
+  SegmentWriter writer;
+  {
+    auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+    writer.Reset(*segment);
+    writer.AppendWithTimestamps({RecordAt(0).timestamp + 1'000'000'000});  // The greatest, first.
+    Fill(writer, 150 << 10, rng);
+    REQUIRE_OK(segment->Seal());
+  }
+  auto segment = Unwrap(Segment::Open(t.fs(), t.root(), kBase, SmallOptions(), writable));
+  REQUIRE_OK(segment->LoadTrusted());
+  CHECK(segment->sealed() == !writable);
+  CheckContent(*segment, writer);
+  CheckOffsetForTimestamp(*segment, writer);
+  if (!writable) return;
+
+  // Appending after a reopen goes on indexing every interval.
+  writer.Reset(*segment);
+  Fill(writer, 300 << 10, rng);
+  REQUIRE_OK(segment->Seal());
+  CheckContent(*segment, writer);
+  CheckOffsetIndex(ReadFile(t, segment::kIndexSuffix), writer, SmallOptions().index_interval_bytes);
+  CheckTimeIndex(ReadFile(t, segment::kTimeIndexSuffix), writer);
+}
+
+TEST_CASE("Segment: LoadTrusted trims the zeros a crash left after the last batch", "[segment]") {
+  TestFs t(FsKind::kMem);
+  std::mt19937_64 rng(5);
+  SegmentWriter writer;
+  {
+    auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+    writer.Reset(*segment);
+    Fill(writer, 90 << 10, rng);
+    REQUIRE_OK(segment->SyncData());  // Not sealed: the .log keeps its preallocated tail.
+  }
+  REQUIRE(Unwrap(t.fs().Stat(FilePath(t, segment::kLogSuffix))).size > writer.end());
+  auto segment = Unwrap(Segment::Open(t.fs(), t.root(), kBase, SmallOptions(), true));
+  REQUIRE_OK(segment->LoadTrusted());
+  CheckContent(*segment, writer);
+  CHECK(Unwrap(t.fs().Stat(FilePath(t, segment::kLogSuffix))).size == writer.end());
+}
+
+TEST_CASE("Segment: a missing or damaged index is rebuilt", "[segment]") {
+  TestFs t(FsKind::kMem);
+  const std::string_view suffix = GENERATE(segment::kIndexSuffix, segment::kTimeIndexSuffix);
+  const std::string damage = GENERATE(as<std::string>{}, "deleted", "empty", "garbage", "cut");
+  const bool writable = GENERATE(false, true);
+  INFO(suffix << " " << damage << (writable ? ", writable" : ", read-only"));
+  std::mt19937_64 rng(6);
+  SegmentWriter writer;
+  {
+    auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+    writer.Reset(*segment);
+    Fill(writer, 60 << 10, rng);
+    // The greatest timestamp, mid-way: the tail alone does not tell it.
+    writer.AppendWithTimestamps({RecordAt(0).timestamp + 1'000'000'000});
+    Fill(writer, 120 << 10, rng);
+    REQUIRE_OK(segment->Seal());
+  }
+  const std::string index = ReadFile(t, segment::kIndexSuffix);
+  const std::string time_index = ReadFile(t, segment::kTimeIndexSuffix);
+  REQUIRE(index.size() >= 10 * segment::kOffsetEntrySize);
+  REQUIRE(time_index.size() >= 10 * segment::kTimeEntrySize);
+
+  const std::string path = FilePath(t, suffix);
+  const std::string original = suffix == segment::kIndexSuffix ? index : time_index;
+  if (damage == "deleted") {
+    REQUIRE_OK(t.fs().RemoveFile(path));
+  } else {
+    std::string bytes;
+    if (damage == "garbage") bytes = testing::RandomBytes(rng, original.size());
+    // Cut mid-way, mid-entry: a prefix of sound entries is left.
+    if (damage == "cut") bytes = original.substr(0, original.size() / 2 + 5);
+    auto file = Unwrap(t.fs().OpenFile(path, OpenMode::kTruncate));
+    REQUIRE_OK(file->WriteAt(0, bytes));
+  }
+
+  auto segment = Unwrap(Segment::Open(t.fs(), t.root(), kBase, SmallOptions(), writable));
+  REQUIRE_OK(segment->LoadTrusted());
+  CheckContent(*segment, writer);
+  CheckOffsetForTimestamp(*segment, writer);
+  if (writable) REQUIRE_OK(segment->Seal());
+  // Rebuilt, on disk, as it was first written.
+  CHECK(ReadFile(t, segment::kIndexSuffix) == index);
+  CHECK(ReadFile(t, segment::kTimeIndexSuffix) == time_index);
+}
+
+TEST_CASE("Segment: RoomFor bounds size, relative offsets and index space", "[segment]") {
+  TestFs t(FsKind::kMem);
+  std::mt19937_64 rng(7);
+  SegmentOptions options = SmallOptions();
+  options.max_bytes = 64 << 10;
+  options.allocation_chunk = 4096;
+
+  SECTION("size") {
+    auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+    // An empty segment takes a batch of any size: a new one would be no better.
+    CHECK(segment->RoomFor(options.max_bytes + 1, kBase));
+    SegmentWriter writer(*segment);
+    Fill(writer, 60 << 10, rng, 5);
+    const size_t left = options.max_bytes - segment->size();
+    CHECK(segment->RoomFor(left, writer.next()));
+    CHECK_FALSE(segment->RoomFor(left + 1, writer.next()));
+  }
+  SECTION("relative offsets") {
+    auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+    const int64_t max = std::numeric_limits<int32_t>::max();
+    CHECK(segment->RoomFor(100, kBase + max));
+    CHECK_FALSE(segment->RoomFor(100, kBase + max + 1));
+    SegmentWriter writer(*segment);
+    writer.Append(3);
+    CHECK(segment->RoomFor(100, kBase + max));
+    CHECK_FALSE(segment->RoomFor(100, kBase + max + 1));
+  }
+  SECTION("index space") {
+    options.index_interval_bytes = 1;  // An entry for every batch but the first.
+    options.max_index_bytes = 96;      // 12 offset entries, 8 time entries.
+    auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+    SegmentWriter writer(*segment);
+    int appended = 0;
+    while (segment->RoomFor(100, writer.next() + 1) && appended < 100) {
+      writer.AppendWithTimestamps({RecordAt(0).timestamp + appended});  // Rising: always indexed.
+      ++appended;
+    }
+    CHECK(appended < 100);
+    CHECK(segment->size() < options.max_bytes / 2);  // It was the index that filled.
+    // Batches forced in anyway fill the last slots, then fail; a failed one
+    // publishes nothing.
+    BatchBuilder builder;
+    int64_t next = writer.next();
+    absl::Status status;
+    for (int i = 0; i < 5 && status.ok(); ++i) {
+      builder.Reset();
+      testing::OwnedRecord record = RecordAt(next);
+      record.timestamp = RecordAt(0).timestamp + appended + i;  // Still rising.
+      builder.Add(record.view(), record.timestamp);
+      const std::span<const char> batch = Unwrap(builder.Finish());
+      BatchHeader h;
+      REQUIRE_OK(CheckBatchHeader(batch, &h));
+      h.base_offset = next;
+      const uint64_t size = segment->size();
+      bool populate = false;
+      status = segment->Append(batch, h, -1, 0, &populate);
+      if (status.ok()) {
+        ++next;
+      } else {
+        CHECK(segment->size() == size);
+      }
+    }
+    CHECK(status.code() == absl::StatusCode::kOutOfRange);
+    CHECK(segment->next_offset() == next);
+    CHECK(Unwrap(segment->FindBatch(next)) == segment->size());
+    // A full index does not keep the segment from being sealed.
+    CHECK_OK(segment->Seal());
+    CHECK(segment->next_offset() == next);
+  }
+}
+
+}  // namespace
+}  // namespace rill
