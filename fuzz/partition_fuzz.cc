@@ -82,17 +82,24 @@ int OpenPartitionFromBytes(const uint8_t* data, size_t size, RecoveryPointMode m
   if (!opened.ok()) return 0;  // Refusing is fine; crashing is not.
   rill::PartitionLog& partition = **opened;
 
+  // Read's contract: within one read, batches increase; the first holds the
+  // offset asked for or follows it. (Across reads that straddle a damaged
+  // batch, a later read may repeat offsets of an earlier one; consumers
+  // never yield a record below their position.)
   int64_t offset = partition.start_offset();
-  int64_t last = offset - 1;
   for (int reads = 0; offset < partition.end_offset() && reads < 10000; ++reads) {
     auto result = partition.Read(offset, 4096);
     if (!result.ok()) break;  // kDataLoss for damage found on reading is fine.
     std::span<const char> bytes = result->batches;
     if (bytes.empty()) break;
+    int64_t last = -1;
+    bool first = true;
     while (!bytes.empty()) {
       rill::BatchHeader h;
       Check(rill::CheckBatch(bytes, &h).ok());
+      if (first) Check(h.last_offset() >= offset);
       Check(h.base_offset > last);
+      first = false;
       last = h.last_offset();
       bytes = bytes.subspan(h.size());
     }

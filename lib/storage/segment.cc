@@ -384,37 +384,48 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
   return end;
 }
 
+absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last) const {
+  while (*p < end) {
+    BatchHeader h;
+    absl::Status s = CheckBatch({log_->data() + *p, end - *p}, &h);
+    if (s.ok() && h.base_offset <= *last) {
+      s = absl::DataLossError(absl::StrFormat(
+          "batch baseOffset %d does not follow offset %d", h.base_offset, *last));
+    }
+    if (!s.ok()) return AtPosition(absl::DataLossError(s.message()), path(), *p);
+    *last = h.last_offset();
+    *p += h.size();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end) const {
   *good_end = end;
   if (end <= verified_.load(std::memory_order_acquire)) return absl::OkStatus();
   absl::MutexLock lock(&verify_mu_);
   const uint64_t verified = verified_.load(std::memory_order_relaxed);
   if (end <= verified) return absl::OkStatus();
-  // From the checked prefix if the range reaches it; else the range alone,
-  // whose first batch can only be checked against the segment's base.
-  const bool contiguous = position <= verified;
-  uint64_t p = contiguous ? verified : position;
-  int64_t last = contiguous ? verified_last_offset_ : base_offset_ - 1;
-  absl::Status status;
-  while (p < end) {
-    BatchHeader h;
-    absl::Status s = CheckBatch({log_->data() + p, end - p}, &h);
-    if (s.ok() && h.base_offset <= last) {
-      s = absl::DataLossError(absl::StrFormat(
-          "batch baseOffset %d does not follow offset %d", h.base_offset, last));
-    }
-    if (!s.ok()) {
-      status = AtPosition(absl::DataLossError(s.message()), path(), p);
-      *good_end = std::max(p, position);
-      break;
-    }
-    last = h.last_offset();
-    p += h.size();
-  }
-  if (contiguous && p > verified) {
+  // Extend the checked prefix up to `end` -- over any gap before `position`
+  // too, once, so that offsets are known to increase across the segment.
+  uint64_t p = verified;
+  int64_t last = verified_last_offset_;
+  absl::Status status = CheckBatches(&p, end, &last);
+  if (p > verified) {
     verified_last_offset_ = last;
     verified_.store(p, std::memory_order_release);
   }
+  if (status.ok()) return status;
+  if (p >= position) {
+    // Damage inside the range: the batches before it are good.
+    *good_end = p;
+    return status;
+  }
+  // Damage before the range: check the range on its own. Its offsets must
+  // still lie above every offset of the good prefix.
+  p = position;
+  last = verified_last_offset_;
+  status = CheckBatches(&p, end, &last);
+  if (!status.ok()) *good_end = p;
   return status;
 }
 

@@ -188,6 +188,10 @@ class Segment {
   // increasing (from the batch before, when it is known). Sets *good_end to
   // the position of the first damaged batch, or `end`.
   absl::Status Verify(uint64_t position, uint64_t end, uint64_t* good_end) const;
+  // CheckBatches(&p, end, &last): checks batches from *p to `end` -- CRC, and
+  // base offsets above *last -- advancing *p and *last past each good one.
+  absl::Status CheckBatches(uint64_t* p, uint64_t end, int64_t* last) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(verify_mu_);
   // SetVerified(end, last_offset): bytes [0, end) are known good.
   void SetVerified(uint64_t end, int64_t last_offset) const;
 
