@@ -298,7 +298,15 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
 
 void Segment::PopulateAhead() {
   const uint64_t target = std::min(options_.max_bytes, size() + options_.populate_ahead);
-  if (log_->EnsureAllocated(target, options_.allocation_chunk).ok()) {
+  bool allocated;
+  {
+    // Under the lock Seal takes to mark the segment sealed: growing the file
+    // after Seal has trimmed it would leave a sealed segment padded with
+    // zeros up to the allocation target.
+    absl::MutexLock lock(&populate_mu_);
+    allocated = !sealed() && log_->EnsureAllocated(target, options_.allocation_chunk).ok();
+  }
+  if (allocated) {
     uint64_t from = populated_.load(std::memory_order_relaxed);
     if (from < size() + kPopulateStep) from = std::min(target, size() + kWriterLead);
     while (from < target) {
@@ -310,7 +318,8 @@ void Segment::PopulateAhead() {
       populated_.store(from, std::memory_order_relaxed);
     }
   }
-  // Allocation failed (device full): the writer will meet the error itself.
+  // Allocation failed (device full: the writer will meet the error itself),
+  // or the segment is sealed.
   populate_pending_.store(false, std::memory_order_release);
 }
 
