@@ -10,6 +10,8 @@ namespace rill::cli {
 void AddTopicsCommands(CLI::App& app, Context& ctx);  // topics.cc
 void AddProduceCommand(CLI::App& app, Context& ctx);  // produce.cc
 void AddConsumeCommand(CLI::App& app, Context& ctx);  // consume.cc
+void AddDumpCommand(CLI::App& app, Context& ctx);     // dump.cc
+void AddVerifyCommand(CLI::App& app, Context& ctx);   // verify.cc
 
 }  // namespace rill::cli
 

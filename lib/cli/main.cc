@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   rill::cli::AddTopicsCommands(app, ctx);
   rill::cli::AddProduceCommand(app, ctx);
   rill::cli::AddConsumeCommand(app, ctx);
+  rill::cli::AddDumpCommand(app, ctx);
+  rill::cli::AddVerifyCommand(app, ctx);
 
   // An unknown command word would otherwise be reported as a missing one.
   for (int i = 1; i < argc; ++i) {
