@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   rill::cli::AddConsumeCommand(app, ctx);
   rill::cli::AddDumpCommand(app, ctx);
   rill::cli::AddVerifyCommand(app, ctx);
+  rill::cli::AddStatsCommand(app, ctx);
+  rill::cli::AddPerfCommands(app, ctx);
 
   // An unknown command word would otherwise be reported as a missing one.
   for (int i = 1; i < argc; ++i) {
