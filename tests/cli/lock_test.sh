@@ -10,13 +10,16 @@ seq 1 1000 | "$RILL" produce t || fail "produce"
 "$RILL" consume t --follow --from 990 >follow.out 2>follow.err &
 holder=$!
 trap 'kill "$holder" 2>/dev/null || true' EXIT
-# Wait until it holds the lock.
-for _ in $(seq 1 100); do
-  run "$RILL" topics list
-  [ "$status" -ne 0 ] && break
-  sleep 0.05
+# Wait until it holds the lock -- without opening the log, which would keep
+# it from doing so: the holder writes its pid into the lock file.
+for _ in $(seq 1 200); do
+  [ "$(cat "$RILL_DIR/.lock" 2>/dev/null)" = "$holder" ] && break
+  kill -0 "$holder" 2>/dev/null || fail "the follower exited: $(cat follow.err)"
+  sleep 0.025
 done
-[ "$status" -eq 1 ] || fail "the follower never held the log"
+[ "$(cat "$RILL_DIR/.lock")" = "$holder" ] || fail "the follower never held the log"
+
+expect_exit 1 "$RILL" topics list
 expect_in err "locked by process $holder"
 
 expect_exit 1 "$RILL" produce t <<<"x"
