@@ -59,6 +59,9 @@ absl::StatusOr<std::shared_ptr<LogState>> LogState::Open(FileSystem* fs, std::st
                                                          const LogOptions& options,
                                                          std::unique_ptr<FileSystem> owned_fs) {
   RETURN_IF_ERROR(PrepareLogDir(*fs, dir, options.create_if_missing));
+  // Refuse a directory that is not a log before the lock file is created in
+  // it: a failed Open must leave a stranger's directory as it was.
+  RETURN_IF_ERROR(CheckIsLogOrEmpty(*fs, dir));
   std::shared_ptr<LogState> state(new LogState(fs, std::move(dir), options, std::move(owned_fs)));
   ASSIGN_OR_RETURN(state->lock_, fs->LockFile(JoinPath(state->dir_, std::string(kLockFile))));
   RETURN_IF_ERROR(CheckLogFormat(*fs, state->dir_));

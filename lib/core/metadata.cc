@@ -51,18 +51,25 @@ absl::Status PrepareLogDir(FileSystem& fs, const std::string& dir, bool create) 
   return fs.CreateDir(dir);
 }
 
+absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir) {
+  absl::StatusOr<FileInfo> meta = fs.Stat(JoinPath(dir, std::string(kMetaFile)));
+  if (meta.ok() || !absl::IsNotFound(meta.status())) return meta.status();
+  ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
+  for (const std::string& name : names) {
+    if (name != kLockFile) {
+      return absl::FailedPreconditionError(absl::StrCat(dir, " is not a rill log: it has no ",
+                                                        ToAbsl(kMetaFile),
+                                                        " and is not empty (it holds ", name, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckLogFormat(FileSystem& fs, const std::string& dir) {
   const std::string path = JoinPath(dir, std::string(kMetaFile));
   absl::StatusOr<std::string> text = ReadFileToString(fs, path);
   if (absl::IsNotFound(text.status())) {
-    ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
-    for (const std::string& name : names) {
-      if (name != kLockFile) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            dir, " is not a rill log: it has no ", ToAbsl(kMetaFile), " and is not empty (it holds ",
-            name, ")"));
-      }
-    }
+    RETURN_IF_ERROR(CheckIsLogOrEmpty(fs, dir));
     return WriteFileAtomically(
         fs, dir, std::string(kMetaFile),
         FormatProperties({{"version", absl::StrCat(kLogFormatVersion)}}, "rill log"));

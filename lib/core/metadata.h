@@ -37,6 +37,12 @@ std::string FormatProperties(const std::map<std::string, std::string>& propertie
 // kInvalidArgument (not a directory).
 absl::Status PrepareLogDir(FileSystem& fs, const std::string& dir, bool create);
 
+// CheckIsLogOrEmpty(fs, dir): OK if `dir` holds a meta.properties, or
+// nothing but a lock file; kFailedPrecondition (it is not a log) otherwise.
+// Reads only: call it before writing anything into a directory that may not
+// be a log.
+absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir);
+
 // CheckLogFormat(fs, dir): reads meta.properties, or writes it if the
 // directory holds nothing else. kFailedPrecondition if the log is of a newer
 // format, or if the directory holds other files and no meta.properties (it is

@@ -192,6 +192,8 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
     }
     RETURN_IF_ERROR(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
   }
+  recovery_point_current_ = recovered || (point_base == active_->base_offset() &&
+                                          point->position == active_->size());
   absl::MutexLock lock(&checkpointer_->mu);
   checkpointer_->active_base = active_->base_offset();
   checkpointer_->written_base = point_base;
@@ -272,6 +274,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
   const int64_t append_time = options_.log_append_time ? now : -1;
   bool populate = false;
   RETURN_IF_ERROR(active_->Append(batch, h, append_time, now, &populate));
+  recovery_point_current_ = false;
   end_offset_.store(h.last_offset() + 1, std::memory_order_release);
   if (populate) {
     if (options_.background != nullptr) {
@@ -289,6 +292,7 @@ absl::Status PartitionLog::Roll() {
 }
 
 absl::Status PartitionLog::RollLocked() {
+  recovery_point_current_ = false;
   std::shared_ptr<Segment> old = active_;
   if (!old->sealed()) {
     RETURN_IF_ERROR(old->Seal());
@@ -443,7 +447,7 @@ absl::Status PartitionLog::Close() {
   // only then is the recovery point a promise.
   keep_first(active_->Seal());
   keep_first(active_->SyncData());
-  if (status.ok()) {
+  if (status.ok() && !recovery_point_current_) {
     keep_first(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
   }
   active_.reset();

@@ -145,6 +145,11 @@ class PartitionLog {
   mutable absl::Mutex append_mu_ ABSL_ACQUIRED_BEFORE(segments_mu_);
   std::shared_ptr<Segment> active_ ABSL_GUARDED_BY(append_mu_);
   bool closed_ ABSL_GUARDED_BY(append_mu_) = false;
+  // Whether the recovery point on disk already says what Close() would
+  // write -- the log was opened clean, or just recovered, and nothing was
+  // appended since -- so that closing a log that was only read writes
+  // nothing.
+  bool recovery_point_current_ ABSL_GUARDED_BY(append_mu_) = false;
   std::atomic<int64_t> end_offset_{0};
 
   mutable absl::Mutex segments_mu_;

@@ -3,12 +3,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -236,6 +238,31 @@ absl::Status PosixFileSystem::SyncDir(const std::string& path) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// LockHolder(fd): the pid a held lock file names, once it names a live
+// process. The holder writes its pid just after taking the lock, so for a
+// moment the file may still name the previous holder, long gone, or be half
+// rewritten: look again for a little while before giving up.
+std::optional<int64_t> LockHolder(int fd) {
+  constexpr int kAttempts = 20;
+  constexpr useconds_t kPause = 5000;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    char buf[32] = {};
+    const ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    int64_t pid = 0;
+    if (n > 0 &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(buf, n)), &pid) &&
+        pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) {
+      return pid;
+    }
+    usleep(kPause);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<FileLock>> PosixFileSystem::LockFile(const std::string& path) {
   const int fd = RetryEintr([&] { return open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644); });
   if (fd < 0) return ErrnoStatus(errno, "open", path);
@@ -250,20 +277,21 @@ absl::StatusOr<std::unique_ptr<FileLock>> PosixFileSystem::LockFile(const std::s
       close(fd);
       return ErrnoStatus(err, "lock", path);
     }
-    char buf[32] = {};
-    const ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    const std::optional<int64_t> pid = LockHolder(fd);
     close(fd);
-    int64_t pid = 0;
     std::string holder = "another process";
-    if (n > 0 && absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(buf, n)), &pid)) {
-      holder = pid == getpid() ? absl::StrCat("this process (pid ", pid, ")")
-                               : absl::StrCat("process ", pid);
+    if (pid) {
+      holder = *pid == getpid() ? absl::StrCat("this process (pid ", *pid, ")")
+                                : absl::StrCat("process ", *pid);
     }
     return absl::FailedPreconditionError(
         absl::StrCat(path, " is locked by ", holder, ": the log is open for writing there"));
   }
+  // Overwrite, then cut what is left of a longer pid: the file is never
+  // empty for a contender to read.
   const std::string pid = absl::StrCat(getpid(), "\n");
-  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()) ||
+      ftruncate(fd, static_cast<off_t>(pid.size())) != 0) {
     const int err = errno;
     close(fd);
     return ErrnoStatus(err, "write pid to", path);

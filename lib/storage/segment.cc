@@ -366,7 +366,8 @@ void Segment::PopulateAhead() {
       populated_.store(from, std::memory_order_relaxed);
     }
   }
-  // Allocation failed (device full): the writer will meet the error itself.
+  // Allocation failed (device full: the writer will meet the error itself),
+  // or the segment is sealed.
   populate_pending_.store(false, std::memory_order_release);
 }
 

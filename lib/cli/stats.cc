@@ -1,0 +1,80 @@
+// rill stats: the log's state in Prometheus' text exposition format, for a
+// node exporter's textfile collector or a scrape through a small wrapper.
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/text.h"
+
+namespace rill::cli {
+namespace {
+
+// A gauge with one sample per partition.
+struct PartitionGauge {
+  const char* name;
+  const char* help;
+  std::function<int64_t(const PartitionDescription&)> value;
+};
+
+int Stats(const Context& ctx) {
+  absl::StatusOr<std::unique_ptr<Log>> log = OpenLog(ctx, LogAccess::kExisting, 0);
+  if (!log.ok()) return Fail(log.status());
+  std::vector<TopicDescription> topics;
+  for (const std::string& name : (*log)->ListTopics()) {
+    absl::StatusOr<TopicDescription> d = (*log)->DescribeTopic(name);
+    if (!d.ok()) return Fail(d.status());
+    topics.push_back(*std::move(d));
+  }
+  if (absl::Status s = (*log)->Close(); !s.ok()) return Fail(s);
+
+  std::string out;
+  absl::StrAppend(&out, "# HELP rill_topics Topics in the log.\n# TYPE rill_topics gauge\n",
+                  "rill_topics ", topics.size(), "\n");
+  absl::StrAppend(&out, "# HELP rill_topic_partitions Partitions of the topic.\n",
+                  "# TYPE rill_topic_partitions gauge\n");
+  for (const TopicDescription& t : topics) {
+    absl::StrAppend(&out, "rill_topic_partitions{topic=\"", PrometheusLabel(t.name), "\"} ",
+                    t.partitions.size(), "\n");
+  }
+  const PartitionGauge gauges[] = {
+      {"rill_partition_start_offset", "The first offset still in the partition.",
+       [](const PartitionDescription& p) { return static_cast<int64_t>(p.start_offset); }},
+      {"rill_partition_end_offset", "The offset the partition's next record will get.",
+       [](const PartitionDescription& p) { return static_cast<int64_t>(p.end_offset); }},
+      {"rill_partition_bytes", "Bytes of record batches in the partition's segments.",
+       [](const PartitionDescription& p) { return static_cast<int64_t>(p.bytes); }},
+      {"rill_partition_segments", "Segment files of the partition.",
+       [](const PartitionDescription& p) { return static_cast<int64_t>(p.segments); }},
+  };
+  for (const PartitionGauge& gauge : gauges) {
+    absl::StrAppend(&out, "# HELP ", gauge.name, " ", gauge.help, "\n# TYPE ", gauge.name,
+                    " gauge\n");
+    for (const TopicDescription& t : topics) {
+      for (const PartitionDescription& p : t.partitions) {
+        absl::StrAppend(&out, gauge.name, "{topic=\"", PrometheusLabel(t.name), "\",partition=\"",
+                        p.partition, "\"} ", gauge.value(p), "\n");
+      }
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : Fail("writing to stdout failed");
+}
+
+}  // namespace
+
+void AddStatsCommand(CLI::App& app, Context& ctx) {
+  app.add_subcommand("stats", "Print gauges per topic and partition, for Prometheus")
+      ->footer(
+          "Prints, in Prometheus' text exposition format, rill_topics, rill_topic_partitions, "
+          "and per partition rill_partition_start_offset, rill_partition_end_offset, "
+          "rill_partition_bytes and rill_partition_segments.")
+      ->callback([&ctx] { ctx.action = [&ctx] { return Stats(ctx); }; });
+}
+
+}  // namespace rill::cli
