@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "rill/producer.h"
 
 namespace rill::cli {
@@ -34,21 +34,21 @@ class SendTracker {
   // Failed(status): counts one record as failed.
   void Failed(const absl::Status& status) {
     failed_.fetch_add(1, std::memory_order_relaxed);
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (first_error_.ok()) first_error_ = status;
   }
 
   int64_t acked() const { return acked_.load(std::memory_order_relaxed); }
   int64_t failed() const { return failed_.load(std::memory_order_relaxed); }
   absl::Status first_error() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return first_error_;
   }
 
  private:
   std::atomic<int64_t> acked_{0};
   std::atomic<int64_t> failed_{0};
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::Status first_error_ ABSL_GUARDED_BY(mu_);
 };
 

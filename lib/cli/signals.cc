@@ -22,7 +22,7 @@ StopSignals::~StopSignals() {
 }
 
 void StopSignals::OnStop(std::function<void()> callback) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   callback_ = std::move(callback);
   if (stopped() && callback_) callback_();
 }
@@ -35,7 +35,7 @@ void StopSignals::Watch() {
     const int signal = sigtimedwait(&signals_, nullptr, &timeout);
     if (signal < 0) continue;  // EAGAIN (timeout) or EINTR.
     stopped_.store(true, std::memory_order_release);
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (callback_) callback_();
   }
 }

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 
 namespace rill::cli {
 
@@ -43,7 +43,7 @@ class StopSignals {
   sigset_t old_mask_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> done_{false};
-  absl::Mutex mu_;
+  Mutex mu_;
   std::function<void()> callback_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };

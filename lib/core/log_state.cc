@@ -105,7 +105,7 @@ absl::StatusOr<std::shared_ptr<Topic>> LogState::OpenTopic(const std::string& na
 
 absl::Status LogState::Load() {
   ASSIGN_OR_RETURN(auto configs, LoadTopicConfigs(*fs_, dir_));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (const auto& [name, config] : configs) {
     ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, OpenTopic(name, config, &recovery_));
     topics_.emplace(name, std::move(topic));
@@ -136,10 +136,10 @@ absl::Status LogState::CheckOpen() const {
 absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& config) {
   RETURN_IF_ERROR(ValidateTopicName(name));
   RETURN_IF_ERROR(config.Validate());
-  absl::MutexLock admin(&admin_mu_);
+  MutexLock admin(&admin_mu_);
   RETURN_IF_ERROR(CheckOpen());
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (topics_.count(name) > 0) {
       return absl::AlreadyExistsError(absl::StrCat("topic ", ToAbsl(name), " already exists"));
     }
@@ -155,7 +155,7 @@ absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& con
     return topic.status();
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     topics_.emplace(topic_name, *std::move(topic));
   }
   generation_.fetch_add(1, std::memory_order_acq_rel);
@@ -163,14 +163,14 @@ absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& con
 }
 
 absl::Status LogState::DeleteTopic(std::string_view name) {
-  absl::MutexLock admin(&admin_mu_);
+  MutexLock admin(&admin_mu_);
   RETURN_IF_ERROR(CheckOpen());
   ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(name));
   // The config goes first: a crash from here on finishes the deletion at the
   // next open.
   RETURN_IF_ERROR(RemoveTopicConfig(*fs_, dir_, topic->name()));
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     topics_.erase(topic->name());
   }
   topic->deleted_.store(true, std::memory_order_release);
@@ -190,7 +190,7 @@ absl::Status LogState::SetTopicConfig(std::string_view name, std::string_view ke
   if (key == "partitions") {
     return absl::InvalidArgumentError("the partition count of a topic cannot be changed");
   }
-  absl::MutexLock admin(&admin_mu_);
+  MutexLock admin(&admin_mu_);
   RETURN_IF_ERROR(CheckOpen());
   ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(name));
   TopicConfig config = topic->config();
@@ -202,7 +202,7 @@ absl::Status LogState::SetTopicConfig(std::string_view name, std::string_view ke
 
 absl::StatusOr<std::shared_ptr<Topic>> LogState::FindTopic(std::string_view name) const {
   RETURN_IF_ERROR(CheckOpen());
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = topics_.find(name);
   if (it == topics_.end()) {
     return absl::NotFoundError(absl::StrCat("topic ", ToAbsl(name), " does not exist"));
@@ -221,7 +221,7 @@ absl::StatusOr<std::shared_ptr<Topic>> LogState::FindOrCreateTopic(std::string_v
 }
 
 std::vector<std::shared_ptr<Topic>> LogState::Topics() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::vector<std::shared_ptr<Topic>> topics;
   for (const auto& [name, topic] : topics_) topics.push_back(topic);
   return topics;
@@ -241,13 +241,13 @@ absl::StatusOr<Partition*> LogState::FindPartition(const TopicPartition& tp,
 }
 
 uint64_t LogState::AddFlusher(std::function<absl::Status()> flush) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   flushers_.emplace(next_flusher_, std::move(flush));
   return next_flusher_++;
 }
 
 void LogState::RemoveFlusher(uint64_t id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   flushers_.erase(id);
 }
 
@@ -265,7 +265,7 @@ int LogState::RunMaintenance() { return manual_ != nullptr ? manual_->RunPending
 
 Timer* LogState::timer() {
   if (options_.background_threads <= 0) return nullptr;
-  absl::MutexLock lock(&services_mu_);
+  MutexLock lock(&services_mu_);
   if (closed()) return nullptr;
   if (timer_ == nullptr) timer_ = std::make_unique<Timer>(clock_);
   return timer_.get();
@@ -273,14 +273,14 @@ Timer* LogState::timer() {
 
 Syncer* LogState::syncer() {
   if (options_.background_threads <= 0) return nullptr;
-  absl::MutexLock lock(&services_mu_);
+  MutexLock lock(&services_mu_);
   if (closed()) return nullptr;
   if (syncer_ == nullptr) syncer_ = std::make_unique<Syncer>();
   return syncer_.get();
 }
 
 absl::Status LogState::Close() {
-  absl::MutexLock admin(&admin_mu_);
+  MutexLock admin(&admin_mu_);
   if (closed()) return CheckOpen();
   absl::Status status;
   auto keep_first = [&status](const absl::Status& s) {
@@ -289,20 +289,20 @@ absl::Status LogState::Close() {
   // Producers first: their pending batches go into the log while it is open.
   std::vector<std::function<absl::Status()>> flushers;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, flush] : flushers_) flushers.push_back(flush);
   }
   for (const auto& flush : flushers) keep_first(flush());
   closed_.store(true, std::memory_order_release);
   {
     // Joining these threads runs what they had queued (syncs, callbacks).
-    absl::MutexLock lock(&services_mu_);
+    MutexLock lock(&services_mu_);
     timer_.reset();
     syncer_.reset();
   }
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     topics.swap(topics_);
     flushers_.clear();
   }

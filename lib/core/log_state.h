@@ -18,7 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "core/notifier.h"
 #include "rill/log.h"
 #include "rill/options.h"
@@ -72,11 +72,11 @@ class Topic {
 
   const std::string& name() const { return name_; }
   TopicConfig config() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return config_;
   }
   void set_config(const TopicConfig& config) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     config_ = config;
   }
   int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }
@@ -88,7 +88,7 @@ class Topic {
   friend class LogState;
 
   const std::string name_;  // Outlives every RecordPosition::topic view.
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   TopicConfig config_ ABSL_GUARDED_BY(mu_);
   // Set once at creation, before the topic is published.
   std::vector<std::unique_ptr<Partition>> partitions_;
@@ -172,13 +172,13 @@ class LogState {
 
   // Serialises topic creation and deletion (file work) without blocking
   // lookups, which take only mu_.
-  absl::Mutex admin_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  mutable absl::Mutex mu_;
+  Mutex admin_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::function<absl::Status()>> flushers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_flusher_ ABSL_GUARDED_BY(mu_) = 0;
 
-  absl::Mutex services_mu_;
+  Mutex services_mu_;
   std::unique_ptr<Timer> timer_ ABSL_GUARDED_BY(services_mu_);
   std::unique_ptr<Syncer> syncer_ ABSL_GUARDED_BY(services_mu_);
 };

@@ -46,17 +46,17 @@ void Waiter::Wake() {
 }
 
 void Notifier::Register(Waiter* waiter) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   waiters_.push_back(waiter);
 }
 
 void Notifier::Unregister(Waiter* waiter) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), waiter), waiters_.end());
 }
 
 void Notifier::WakeSleepers() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (Waiter* w : waiters_) {
     if (w->sleeping()) w->Wake();
   }

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "absl/time/time.h"
 
 namespace rill::core {
@@ -60,7 +60,7 @@ class Notifier {
   void WakeSleepers();
 
   std::atomic<int32_t> sleepers_{0};
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<Waiter*> waiters_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -85,7 +85,7 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   const ProducerOptions options_;
   uint64_t flusher_id_ = 0;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::map<Partition*, Pending> pending_ ABSL_GUARDED_BY(mu_);
   std::map<const Topic*, int32_t> sticky_ ABSL_GUARDED_BY(mu_);
@@ -95,7 +95,8 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
 
   // Completions handed to the syncer and not yet run; the first error met
   // since the last Flush.
-  absl::Mutex outstanding_mu_;
+  Mutex outstanding_mu_;
+  CondVar outstanding_done_;  // Signalled when outstanding_ drops to 0.
   int outstanding_ ABSL_GUARDED_BY(outstanding_mu_) = 0;
   absl::Status first_error_ ABSL_GUARDED_BY(outstanding_mu_);
 };
@@ -204,7 +205,7 @@ void Producer::Impl::RunCallbacks(Completion& c, const absl::Status& sync_status
 }
 
 void Producer::Impl::NoteError(const absl::Status& s) {
-  absl::MutexLock lock(&outstanding_mu_);
+  MutexLock lock(&outstanding_mu_);
   if (first_error_.ok()) first_error_ = s;
 }
 
@@ -222,15 +223,15 @@ void Producer::Impl::Complete(std::vector<Completion> completions) {
       continue;
     }
     {
-      absl::MutexLock lock(&outstanding_mu_);
+      MutexLock lock(&outstanding_mu_);
       ++outstanding_;
     }
     auto shared = std::make_shared<Completion>(std::move(c));
     Partition* partition = shared->partition;
     syncer->Submit(shared->topic, partition, [self = shared_from_this(), shared](const absl::Status& s) {
       self->RunCallbacks(*shared, s);
-      absl::MutexLock lock(&self->outstanding_mu_);
-      --self->outstanding_;
+      MutexLock lock(&self->outstanding_mu_);
+      if (--self->outstanding_ == 0) self->outstanding_done_.SignalAll();
     });
   }
 }
@@ -248,7 +249,7 @@ void Producer::Impl::ArmTimer(int64_t when_us) {
 void Producer::Impl::FlushDue() {
   std::vector<Completion> completions;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     timer_armed_ = false;
     if (closed_ || !state_->CheckOpen().ok()) return;
     const int64_t now = state_->clock()->MonotonicMicros();
@@ -271,7 +272,7 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
                                        SendCallback callback) {
   std::vector<Completion> completions;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(Pending * p, Route(topic_name, record));
     const int64_t now = state_->clock()->NowMillis();
     RETURN_IF_ERROR(CheckSize(*p, record));
@@ -308,7 +309,7 @@ absl::StatusOr<RecordPosition> Producer::Impl::Send(std::string_view topic_name,
   Completion mine;
   int64_t timestamp;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(Pending * p, Route(topic_name, record));
     const int64_t now = state_->clock()->NowMillis();
     RETURN_IF_ERROR(CheckSize(*p, record));
@@ -333,15 +334,14 @@ absl::StatusOr<RecordPosition> Producer::Impl::Send(std::string_view topic_name,
 absl::Status Producer::Impl::Flush() {
   std::vector<Completion> completions;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (auto& [partition, p] : pending_) {
       if (!p.builder->empty()) completions.push_back(AppendLocked(&p));
     }
   }
   Complete(std::move(completions));
-  absl::MutexLock lock(&outstanding_mu_);
-  outstanding_mu_.Await(absl::Condition(
-      +[](int* n) { return *n == 0; }, &outstanding_));
+  MutexLock lock(&outstanding_mu_);
+  while (outstanding_ > 0) outstanding_done_.Wait(&outstanding_mu_);
   absl::Status error = std::move(first_error_);
   first_error_ = absl::OkStatus();
   return error;
@@ -349,7 +349,7 @@ absl::Status Producer::Impl::Flush() {
 
 absl::Status Producer::Impl::Close() {
   absl::Status s = Flush();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   closed_ = true;
   pending_.clear();
   last_topic_.reset();

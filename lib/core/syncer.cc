@@ -10,28 +10,28 @@ Syncer::Syncer() : thread_([this] { Loop(); }) {}
 
 Syncer::~Syncer() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
+  cv_.Signal();
   thread_.join();
 }
 
 void Syncer::Submit(std::shared_ptr<Topic> topic, Partition* partition,
                     std::function<void(const absl::Status&)> done) {
-  absl::MutexLock lock(&mu_);
-  queue_.push_back(Request{std::move(topic), partition, std::move(done)});
+  {
+    MutexLock lock(&mu_);
+    queue_.push_back(Request{std::move(topic), partition, std::move(done)});
+  }
+  cv_.Signal();
 }
 
 void Syncer::Loop() {
   for (;;) {
     std::vector<Request> batch;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](Syncer* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return s->stopping_ || !s->queue_.empty();
-          },
-          this));
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;
       batch.swap(queue_);
     }

@@ -14,7 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 
 namespace rill::core {
 
@@ -40,7 +40,8 @@ class Syncer {
   };
   void Loop();
 
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar cv_;  // Signalled when a request is queued or stopping_ is set.
   std::vector<Request> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

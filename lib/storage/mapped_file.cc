@@ -32,7 +32,7 @@ absl::Status MappedFile::EnsureAllocated(uint64_t end, uint64_t chunk) {
     return absl::OutOfRangeError(
         absl::StrFormat("%s: %d bytes wanted, at most %d allowed", path(), end, max_length_));
   }
-  absl::MutexLock lock(&grow_mu_);
+  MutexLock lock(&grow_mu_);
   const uint64_t current = allocated_.load(std::memory_order_relaxed);
   if (end <= current) return absl::OkStatus();
   const uint64_t target = std::min(max_length_, (end + chunk - 1) / chunk * chunk);
@@ -42,7 +42,7 @@ absl::Status MappedFile::EnsureAllocated(uint64_t end, uint64_t chunk) {
 }
 
 absl::Status MappedFile::Trim(uint64_t size) {
-  absl::MutexLock lock(&grow_mu_);
+  MutexLock lock(&grow_mu_);
   RETURN_IF_ERROR(file_->Truncate(size));
   allocated_.store(size, std::memory_order_release);
   return absl::OkStatus();

@@ -15,7 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "storage/file_system.h"
 
 namespace rill {
@@ -62,7 +62,7 @@ class MappedFile {
   std::unique_ptr<File> file_;
   std::unique_ptr<Mapping> mapping_;
   const uint64_t max_length_;
-  absl::Mutex grow_mu_;
+  Mutex grow_mu_;
   std::atomic<uint64_t> allocated_;
 };
 

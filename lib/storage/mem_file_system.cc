@@ -33,12 +33,12 @@ struct MemFileSystem::Node {
   }
 
   void AddUser() {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     ++users;
   }
   // The last user gone, the node's space is free.
   void DropUser() {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     if (--users == 0) (void)fs->ReserveSpace(-static_cast<int64_t>(RoundUp(size)));
   }
 
@@ -92,7 +92,7 @@ struct MemFileSystem::Node {
   }
 
   MemFileSystem* const fs;
-  absl::Mutex mu;
+  Mutex mu;
   char* base ABSL_GUARDED_BY(mu) = nullptr;
   uint64_t capacity ABSL_GUARDED_BY(mu) = 0;
   uint64_t size ABSL_GUARDED_BY(mu) = 0;
@@ -112,7 +112,7 @@ class MemMapping final : public Mapping {
       : Mapping(data, length), node_(std::move(node)) {}
   ~MemMapping() override {
     {
-      absl::MutexLock lock(&node_->mu);
+      MutexLock lock(&node_->mu);
       --node_->mappings;
     }
     node_->DropUser();
@@ -120,7 +120,7 @@ class MemMapping final : public Mapping {
 
   absl::Status Sync(uint64_t offset, uint64_t n) override {
     if (absl::Status s = node_->fs->CheckFault(kMemFsSync); !s.ok()) return s;
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     node_->MarkDurable(offset, n);
     return absl::OkStatus();
   }
@@ -140,18 +140,18 @@ class MemFile final : public File {
   ~MemFile() override { node_->DropUser(); }
 
   absl::StatusOr<uint64_t> Size() override {
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     return node_->size;
   }
 
   absl::StatusOr<uint64_t> AllocatedBytes() override {
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     return RoundUp(node_->size);
   }
 
   absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n, char* dst) override {
     if (absl::Status s = node_->fs->CheckFault(kMemFsRead); !s.ok()) return s;
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     if (offset >= node_->size) return 0;
     const size_t count = static_cast<size_t>(std::min<uint64_t>(n, node_->size - offset));
     std::memcpy(dst, node_->base + offset, count);
@@ -161,7 +161,7 @@ class MemFile final : public File {
   absl::Status WriteAt(uint64_t offset, std::string_view data) override {
     if (!writable_) return ErrnoStatus(EBADF, "write", path());
     if (absl::Status s = node_->fs->CheckFault(kMemFsWrite); !s.ok()) return s;
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     if (offset + data.size() > node_->size) {
       if (absl::Status s = node_->Resize(offset + data.size()); !s.ok()) return Annotate(s);
     }
@@ -172,21 +172,21 @@ class MemFile final : public File {
   absl::Status Truncate(uint64_t size) override {
     if (!writable_) return ErrnoStatus(EBADF, "ftruncate", path());
     if (absl::Status s = node_->fs->CheckFault(kMemFsTruncate); !s.ok()) return s;
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     return Annotate(node_->Resize(size));
   }
 
   absl::Status Allocate(uint64_t offset, uint64_t n) override {
     if (!writable_) return ErrnoStatus(EBADF, "fallocate", path());
     if (absl::Status s = node_->fs->CheckFault(kMemFsAllocate); !s.ok()) return s;
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     if (offset + n <= node_->size) return absl::OkStatus();
     return Annotate(node_->Resize(offset + n));
   }
 
   absl::Status Sync() override {
     if (absl::Status s = node_->fs->CheckFault(kMemFsSync); !s.ok()) return s;
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     node_->MarkDurable(0, node_->size);
     return absl::OkStatus();
   }
@@ -195,7 +195,7 @@ class MemFile final : public File {
     if (writable && !writable_) return ErrnoStatus(EACCES, "mmap", path());
     if (length == 0) return absl::InvalidArgumentError(absl::StrCat("mmap ", path(), ": empty"));
     if (absl::Status s = node_->fs->CheckFault(kMemFsMap); !s.ok()) return s;
-    absl::MutexLock lock(&node_->mu);
+    MutexLock lock(&node_->mu);
     if (absl::Status s = node_->Reserve(length); !s.ok()) return Annotate(s);
     ++node_->mappings;
     ++node_->users;
@@ -218,7 +218,7 @@ class MemFileLock final : public FileLock {
  public:
   MemFileLock(MemFileSystem* fs, std::string path) : fs_(fs), path_(std::move(path)) {}
   ~MemFileLock() override {
-    absl::MutexLock lock(&fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     fs_->locked_.erase(path_);
   }
 
@@ -234,7 +234,7 @@ MemFileSystem::MemFileSystem(const Options& options) : options_(options) {
 
 MemFileSystem::~MemFileSystem() {
   // Nodes release their space into this object as they go.
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   live_.clear();
   durable_.clear();
 }
@@ -260,7 +260,7 @@ absl::Status MemFileSystem::CheckParentLocked(const std::string& path) {
 }
 
 absl::Status MemFileSystem::CheckFault(uint32_t op) {
-  absl::MutexLock lock(&fault_mu_);
+  MutexLock lock(&fault_mu_);
   ++op_counts_[op];
   if ((fault_ops_ & op) == 0) return absl::OkStatus();
   if (fault_countdown_ > 0) {
@@ -273,7 +273,7 @@ absl::Status MemFileSystem::CheckFault(uint32_t op) {
 }
 
 absl::Status MemFileSystem::ReserveSpace(int64_t delta) {
-  absl::MutexLock lock(&fault_mu_);
+  MutexLock lock(&fault_mu_);
   if (delta > 0 && space_limit_ > 0 && used_bytes_ + static_cast<uint64_t>(delta) > space_limit_) {
     return ErrnoStatus(ENOSPC, "write", "in-memory file system");
   }
@@ -282,7 +282,7 @@ absl::Status MemFileSystem::ReserveSpace(int64_t delta) {
 }
 
 void MemFileSystem::InjectFault(uint32_t ops, int64_t countdown, absl::Status status, bool once) {
-  absl::MutexLock lock(&fault_mu_);
+  MutexLock lock(&fault_mu_);
   fault_ops_ = ops;
   fault_countdown_ = countdown;
   fault_status_ = std::move(status);
@@ -290,12 +290,12 @@ void MemFileSystem::InjectFault(uint32_t ops, int64_t countdown, absl::Status st
 }
 
 void MemFileSystem::ClearFaults() {
-  absl::MutexLock lock(&fault_mu_);
+  MutexLock lock(&fault_mu_);
   fault_ops_ = 0;
 }
 
 int64_t MemFileSystem::OperationCount(uint32_t ops) const {
-  absl::MutexLock lock(&fault_mu_);
+  MutexLock lock(&fault_mu_);
   int64_t n = 0;
   for (const auto& [op, count] : op_counts_) {
     if ((op & ops) != 0) n += count;
@@ -304,19 +304,19 @@ int64_t MemFileSystem::OperationCount(uint32_t ops) const {
 }
 
 void MemFileSystem::SetSpaceLimit(uint64_t bytes) {
-  absl::MutexLock lock(&fault_mu_);
+  MutexLock lock(&fault_mu_);
   space_limit_ = bytes;
 }
 
 uint64_t MemFileSystem::UsedBytes() const {
-  absl::MutexLock lock(&fault_mu_);
+  MutexLock lock(&fault_mu_);
   return used_bytes_;
 }
 
 absl::StatusOr<std::unique_ptr<File>> MemFileSystem::OpenFile(const std::string& path,
                                                               OpenMode mode) {
   if (absl::Status s = CheckFault(kMemFsOpen); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = live_.find(path);
   if (it != live_.end() && it->second.node == nullptr) return ErrnoStatus(EISDIR, "open", path);
   if (it == live_.end()) {
@@ -329,7 +329,7 @@ absl::StatusOr<std::unique_ptr<File>> MemFileSystem::OpenFile(const std::string&
   } else if (mode == OpenMode::kCreateExclusive) {
     return ErrnoStatus(EEXIST, "open", path);
   } else if (mode == OpenMode::kTruncate) {
-    absl::MutexLock node_lock(&it->second.node->mu);
+    MutexLock node_lock(&it->second.node->mu);
     if (absl::Status s = it->second.node->Resize(0); !s.ok()) return s;
   }
   return std::make_unique<MemFile>(path, it->second.node, mode != OpenMode::kRead);
@@ -337,7 +337,7 @@ absl::StatusOr<std::unique_ptr<File>> MemFileSystem::OpenFile(const std::string&
 
 absl::Status MemFileSystem::CreateDir(const std::string& path) {
   if (absl::Status s = CheckFault(kMemFsCreateDir); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = live_.find(path);
   if (it != live_.end()) {
     return it->second.node == nullptr ? absl::OkStatus() : ErrnoStatus(EEXIST, "mkdir", path);
@@ -348,7 +348,7 @@ absl::Status MemFileSystem::CreateDir(const std::string& path) {
 }
 
 absl::StatusOr<std::vector<std::string>> MemFileSystem::ListDir(const std::string& path) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!IsDirLocked(path)) {
     return ErrnoStatus(live_.count(path) > 0 ? ENOTDIR : ENOENT, "opendir", path);
   }
@@ -363,17 +363,17 @@ absl::StatusOr<std::vector<std::string>> MemFileSystem::ListDir(const std::strin
 }
 
 absl::StatusOr<FileInfo> MemFileSystem::Stat(const std::string& path) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (IsDirLocked(path)) return FileInfo{.is_directory = true};
   auto it = live_.find(path);
   if (it == live_.end()) return ErrnoStatus(ENOENT, "stat", path);
-  absl::MutexLock node_lock(&it->second.node->mu);
+  MutexLock node_lock(&it->second.node->mu);
   return FileInfo{.size = it->second.node->size, .allocated_bytes = RoundUp(it->second.node->size)};
 }
 
 absl::Status MemFileSystem::RemoveFile(const std::string& path) {
   if (absl::Status s = CheckFault(kMemFsRemove); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = live_.find(path);
   if (it == live_.end()) return ErrnoStatus(ENOENT, "unlink", path);
   if (it->second.node == nullptr) return ErrnoStatus(EISDIR, "unlink", path);
@@ -384,7 +384,7 @@ absl::Status MemFileSystem::RemoveFile(const std::string& path) {
 
 absl::Status MemFileSystem::RemoveDir(const std::string& path) {
   if (absl::Status s = CheckFault(kMemFsRemove); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = live_.find(path);
   if (it == live_.end()) return ErrnoStatus(ENOENT, "rmdir", path);
   if (it->second.node != nullptr) return ErrnoStatus(ENOTDIR, "rmdir", path);
@@ -399,7 +399,7 @@ absl::Status MemFileSystem::RemoveDir(const std::string& path) {
 
 absl::Status MemFileSystem::Rename(const std::string& from, const std::string& to) {
   if (absl::Status s = CheckFault(kMemFsRename); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = live_.find(from);
   if (it == live_.end()) return ErrnoStatus(ENOENT, "rename", from);
   if (it->second.node == nullptr) {
@@ -420,7 +420,7 @@ absl::Status MemFileSystem::Rename(const std::string& from, const std::string& t
 
 absl::Status MemFileSystem::SyncDir(const std::string& path) {
   if (absl::Status s = CheckFault(kMemFsSyncDir); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!IsDirLocked(path)) return ErrnoStatus(ENOENT, "fsync", path);
   // The durable entries of `path` become its live entries.
   auto in_dir = [&](const std::string& p) { return p != path && Parent(p) == path; };
@@ -435,7 +435,7 @@ absl::Status MemFileSystem::SyncDir(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<FileLock>> MemFileSystem::LockFile(const std::string& path) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (locked_.count(path) > 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           path, " is locked by this process (pid ", getpid(), "): the log is open for writing there"));
@@ -446,7 +446,7 @@ absl::StatusOr<std::unique_ptr<FileLock>> MemFileSystem::LockFile(const std::str
   const std::string pid = absl::StrCat(getpid(), "\n");
   if (absl::Status s = (*file)->Truncate(0); !s.ok()) return s;
   if (absl::Status s = (*file)->WriteAt(0, pid); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!locked_.insert(path).second) {
     return absl::FailedPreconditionError(absl::StrCat(path, " is locked by this process"));
   }
@@ -456,8 +456,8 @@ absl::StatusOr<std::unique_ptr<FileLock>> MemFileSystem::LockFile(const std::str
 std::unique_ptr<MemFileSystem> MemFileSystem::CrashCopy(CrashMode mode, uint64_t seed) const {
   auto copy = std::make_unique<MemFileSystem>(options_);
   std::mt19937_64 rng(seed);
-  absl::MutexLock lock(&mu_);
-  absl::MutexLock copy_lock(&copy->mu_);  // Not shared yet; the lock keeps the analysis exact.
+  MutexLock lock(&mu_);
+  MutexLock copy_lock(&copy->mu_);  // Not shared yet; the lock keeps the analysis exact.
   for (const auto& [path, entry] : durable_) {
     if (path == "/") continue;
     // A directory whose own entry was never made durable is gone, and with
@@ -473,7 +473,7 @@ std::unique_ptr<MemFileSystem> MemFileSystem::CrashCopy(CrashMode mode, uint64_t
     }
     std::string content;
     {
-      absl::MutexLock node_lock(&entry.node->mu);
+      MutexLock node_lock(&entry.node->mu);
       const std::string current(entry.node->base == nullptr ? "" : std::string(entry.node->base,
                                                                                entry.node->size));
       content = entry.node->durable;
@@ -517,7 +517,7 @@ std::unique_ptr<MemFileSystem> MemFileSystem::CrashCopy(CrashMode mode, uint64_t
     auto node = std::make_shared<Node>(copy.get());
     node->AddUser();  // Its name in the copy.
     {
-      absl::MutexLock node_lock(&node->mu);
+      MutexLock node_lock(&node->mu);
       if (!node->Resize(content.size()).ok()) continue;
       if (!content.empty()) std::memcpy(node->base, content.data(), content.size());
       node->durable = content;

@@ -24,7 +24,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "storage/file_system.h"
 
 namespace rill {
@@ -111,14 +111,14 @@ class MemFileSystem final : public FileSystem {
 
   const Options options_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   // The namespace as it is now, and as a loss of power would leave it (the
   // entries of each directory as of its last SyncDir).
   std::map<std::string, Entry> live_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Entry> durable_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> locked_ ABSL_GUARDED_BY(mu_);
 
-  mutable absl::Mutex fault_mu_;
+  mutable Mutex fault_mu_;
   uint32_t fault_ops_ ABSL_GUARDED_BY(fault_mu_) = 0;
   int64_t fault_countdown_ ABSL_GUARDED_BY(fault_mu_) = 0;
   bool fault_once_ ABSL_GUARDED_BY(fault_mu_) = false;

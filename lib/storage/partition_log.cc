@@ -33,7 +33,7 @@ struct PartitionLog::Checkpointer {
   // segment before it are, the recovery point moves to the first segment
   // that is not.
   void OnSynced(int64_t base) {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     syncing.erase(base);
     if (closed) return;
     const int64_t point = syncing.empty() ? active_base : *syncing.begin();
@@ -49,7 +49,7 @@ struct PartitionLog::Checkpointer {
   FileSystem& fs;
   const std::string dir;
   const LogSink sink;
-  absl::Mutex mu;
+  Mutex mu;
   bool closed ABSL_GUARDED_BY(mu) = false;
   std::set<int64_t> syncing ABSL_GUARDED_BY(mu);
   int64_t active_base ABSL_GUARDED_BY(mu) = 0;
@@ -99,14 +99,14 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
   }
   std::sort(bases.begin(), bases.end());
 
-  absl::MutexLock append_lock(&append_mu_);
-  absl::MutexLock segments_lock(&segments_mu_);
+  MutexLock append_lock(&append_mu_);
+  MutexLock segments_lock(&segments_mu_);
   if (bases.empty()) {
     ASSIGN_OR_RETURN(active_, Segment::Create(fs_, dir_, options_.initial_offset, options_.segment));
     segments_.push_back(Slot{options_.initial_offset, active_});
     dir_unsynced_ = true;
     end_offset_.store(options_.initial_offset, std::memory_order_release);
-    absl::MutexLock lock(&checkpointer_->mu);
+    MutexLock lock(&checkpointer_->mu);
     checkpointer_->active_base = options_.initial_offset;
     return absl::OkStatus();
   }
@@ -194,7 +194,7 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
   }
   recovery_point_current_ = recovered || (point_base == active_->base_offset() &&
                                           point->position == active_->size());
-  absl::MutexLock lock(&checkpointer_->mu);
+  MutexLock lock(&checkpointer_->mu);
   checkpointer_->active_base = active_->base_offset();
   checkpointer_->written_base = point_base;
   return absl::OkStatus();
@@ -202,11 +202,11 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
 
 absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentAt(size_t index) const {
   {
-    absl::ReaderMutexLock lock(&segments_mu_);
+    MutexLock lock(&segments_mu_);
     if (index >= segments_.size()) return nullptr;
     if (segments_[index].segment != nullptr) return segments_[index].segment;
   }
-  absl::MutexLock lock(&segments_mu_);
+  MutexLock lock(&segments_mu_);
   if (index >= segments_.size()) return nullptr;
   Slot& slot = segments_[index];
   if (slot.segment == nullptr) {
@@ -220,12 +220,12 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentAt(size_t index) c
 }
 
 int64_t PartitionLog::start_offset() const {
-  absl::ReaderMutexLock lock(&segments_mu_);
+  MutexLock lock(&segments_mu_);
   return segments_.empty() ? end_offset() : segments_.front().base_offset;
 }
 
 int PartitionLog::segment_count() const {
-  absl::ReaderMutexLock lock(&segments_mu_);
+  MutexLock lock(&segments_mu_);
   return static_cast<int>(segments_.size());
 }
 
@@ -262,7 +262,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
   }
   if (options_.check_crc_on_append) RETURN_IF_ERROR(CheckBatch(batch, &h));
 
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   const int64_t now = options_.clock->NowMillis();
   h.base_offset = end_offset_.load(std::memory_order_relaxed);
@@ -285,7 +285,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
 }
 
 absl::Status PartitionLog::Roll() {
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   if (active_->size() == 0 && !active_->sealed()) return absl::OkStatus();
   return RollLocked();
@@ -302,13 +302,13 @@ absl::Status PartitionLog::RollLocked() {
   ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
                    Segment::Create(fs_, dir_, base, options_.segment));
   {
-    absl::MutexLock lock(&segments_mu_);
+    MutexLock lock(&segments_mu_);
     segments_.push_back(Slot{base, segment});
   }
   active_ = std::move(segment);
   dir_unsynced_ = true;
   {
-    absl::MutexLock lock(&checkpointer_->mu);
+    MutexLock lock(&checkpointer_->mu);
     checkpointer_->syncing.insert(old->base_offset());
     checkpointer_->active_base = base;
   }
@@ -328,15 +328,14 @@ absl::Status PartitionLog::RollLocked() {
 absl::Status PartitionLog::Sync() {
   const int64_t target = end_offset();
   {
-    absl::MutexLock append_lock(&append_mu_);
+    MutexLock append_lock(&append_mu_);
     if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   }
-  absl::MutexLock lock(&sync_mu_);
+  MutexLock lock(&sync_mu_);
   while (synced_offset_ < target) {
     if (sync_running_) {
       // Someone is syncing; wait, then sync again only if that did not cover us.
-      sync_mu_.Await(absl::Condition(
-          +[](bool* running) { return !*running; }, &sync_running_));
+      while (sync_running_) sync_done_.Wait(&sync_mu_);
       continue;
     }
     sync_running_ = true;
@@ -349,7 +348,7 @@ absl::Status PartitionLog::Sync() {
     bool sync_dir = false;
     absl::Status s;
     {
-      absl::MutexLock append_lock(&append_mu_);
+      MutexLock append_lock(&append_mu_);
       if (closed_) {
         // Closed since the check above: Close synced everything, but the
         // segments are gone.
@@ -373,11 +372,12 @@ absl::Status PartitionLog::Sync() {
     }
     sync_mu_.Lock();
     sync_running_ = false;
+    sync_done_.SignalAll();
     if (!s.ok()) {
       // Put back what was not made durable, so the next Sync tries again.
       sync_mu_.Unlock();
       {
-        absl::MutexLock append_lock(&append_mu_);
+        MutexLock append_lock(&append_mu_);
         unsynced_sealed_.insert(unsynced_sealed_.begin(), sealed.begin(), sealed.end());
         dir_unsynced_ |= sync_dir;
       }
@@ -394,7 +394,7 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
   if (offset == end) return ReadResult{};
   size_t index;
   {
-    absl::ReaderMutexLock lock(&segments_mu_);
+    MutexLock lock(&segments_mu_);
     if (segments_.empty()) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
     if (offset < segments_.front().base_offset || offset > end) {
       return absl::OutOfRangeError(absl::StrFormat("offset %d is outside the log [%d, %d] of %s",
@@ -429,11 +429,11 @@ absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
 }
 
 absl::Status PartitionLog::Close() {
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   closed_ = true;
   {
-    absl::MutexLock checkpoint_lock(&checkpointer_->mu);
+    MutexLock checkpoint_lock(&checkpointer_->mu);
     checkpointer_->closed = true;
   }
   if (active_ == nullptr) return absl::OkStatus();  // Open failed: nothing to record.
@@ -451,7 +451,7 @@ absl::Status PartitionLog::Close() {
     keep_first(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
   }
   active_.reset();
-  absl::MutexLock segments_lock(&segments_mu_);
+  MutexLock segments_lock(&segments_mu_);
   segments_.clear();
   return status;
 }

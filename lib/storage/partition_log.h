@@ -20,7 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "rill/clock.h"
 #include "rill/log_sink.h"
 #include "rill/recovery.h"
@@ -142,7 +142,7 @@ class PartitionLog {
   const std::string dir_;
   const PartitionLogOptions options_;
 
-  mutable absl::Mutex append_mu_ ABSL_ACQUIRED_BEFORE(segments_mu_);
+  mutable Mutex append_mu_ ABSL_ACQUIRED_BEFORE(segments_mu_);
   std::shared_ptr<Segment> active_ ABSL_GUARDED_BY(append_mu_);
   bool closed_ ABSL_GUARDED_BY(append_mu_) = false;
   // Whether the recovery point on disk already says what Close() would
@@ -152,12 +152,13 @@ class PartitionLog {
   bool recovery_point_current_ ABSL_GUARDED_BY(append_mu_) = false;
   std::atomic<int64_t> end_offset_{0};
 
-  mutable absl::Mutex segments_mu_;
+  mutable Mutex segments_mu_;
   // Lazily filled in by readers, hence mutable.
   mutable std::vector<Slot> segments_ ABSL_GUARDED_BY(segments_mu_);
 
   // Group commit: one caller syncs at a time, for everyone who came before.
-  absl::Mutex sync_mu_ ABSL_ACQUIRED_AFTER(append_mu_);
+  Mutex sync_mu_ ABSL_ACQUIRED_AFTER(append_mu_);
+  CondVar sync_done_;  // Signalled (all) when a sync ends.
   bool sync_running_ ABSL_GUARDED_BY(sync_mu_) = false;
   int64_t synced_offset_ ABSL_GUARDED_BY(sync_mu_) = 0;
   // Sealed segments not yet synced, and whether the directory holds entries

@@ -46,7 +46,7 @@ Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
       next_offset_(base_offset), verified_last_offset_(base_offset - 1) {}
 
 void Segment::SetVerified(uint64_t end, int64_t last_offset) const {
-  absl::MutexLock lock(&verify_mu_);
+  MutexLock lock(&verify_mu_);
   verified_last_offset_ = last_offset;
   verified_.store(end, std::memory_order_release);
 }
@@ -222,7 +222,7 @@ absl::Status Segment::LoadTrusted() {
   populated_.store(r.end, std::memory_order_relaxed);
   size_.store(r.end, std::memory_order_release);
   {
-    absl::MutexLock lock(&sync_mu_);
+    MutexLock lock(&sync_mu_);
     synced_ = r.end;
   }
   bytes_since_index_ = r.end - start;  // As appends left it.
@@ -288,7 +288,7 @@ absl::Status Segment::Recover(uint64_t trusted, int64_t min_offset, SegmentRecov
   populated_.store(valid_end, std::memory_order_relaxed);
   size_.store(valid_end, std::memory_order_release);
   {
-    absl::MutexLock lock(&sync_mu_);
+    MutexLock lock(&sync_mu_);
     synced_ = 0;
   }
   return absl::OkStatus();
@@ -327,7 +327,7 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   // The writer vouches for its own bytes: extend the checked prefix if it
   // reaches this batch.
   if (verified_.load(std::memory_order_relaxed) == position) {
-    absl::MutexLock lock(&verify_mu_);
+    MutexLock lock(&verify_mu_);
     if (verified_.load(std::memory_order_relaxed) == position) {
       verified_last_offset_ = header.last_offset();
       verified_.store(end, std::memory_order_release);
@@ -351,14 +351,14 @@ void Segment::PopulateAhead() {
     // Seal sets sealed() under populate_mu_ before it trims the file: check
     // and allocate under it too, or a task that runs late (after a roll or a
     // Close) grows a trimmed file back with zeros.
-    absl::MutexLock lock(&populate_mu_);
+    MutexLock lock(&populate_mu_);
     allocated = !sealed() && log_->EnsureAllocated(target, options_.allocation_chunk).ok();
   }
   if (allocated) {
     uint64_t from = populated_.load(std::memory_order_relaxed);
     if (from < size() + kPopulateStep) from = std::min(target, size() + kWriterLead);
     while (from < target) {
-      absl::MutexLock lock(&populate_mu_);
+      MutexLock lock(&populate_mu_);
       if (sealed()) break;
       const uint64_t to = std::min(target, from + kPopulateStep);
       log_->Populate(from, to);
@@ -403,7 +403,7 @@ absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last) con
 absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end) const {
   *good_end = end;
   if (end <= verified_.load(std::memory_order_acquire)) return absl::OkStatus();
-  absl::MutexLock lock(&verify_mu_);
+  MutexLock lock(&verify_mu_);
   const uint64_t verified = verified_.load(std::memory_order_relaxed);
   if (end <= verified) return absl::OkStatus();
   // Extend the checked prefix up to `end` -- over any gap before `position`
@@ -481,7 +481,7 @@ absl::StatusOr<int64_t> Segment::OffsetForTimestamp(int64_t ts) const {
 
 absl::Status Segment::Seal() {
   {
-    absl::MutexLock lock(&populate_mu_);
+    MutexLock lock(&populate_mu_);
     sealed_.store(true, std::memory_order_release);
   }
   if (size() > 0) {
@@ -497,13 +497,13 @@ absl::Status Segment::SyncData() {
   RETURN_IF_ERROR(log_->SyncAll());
   RETURN_IF_ERROR(index_->file().Sync());
   RETURN_IF_ERROR(time_index_->file().Sync());
-  absl::MutexLock lock(&sync_mu_);
+  MutexLock lock(&sync_mu_);
   synced_ = std::max(synced_, end);
   return absl::OkStatus();
 }
 
 absl::Status Segment::SyncTo(uint64_t end) {
-  absl::MutexLock lock(&sync_mu_);
+  MutexLock lock(&sync_mu_);
   if (end <= synced_) return absl::OkStatus();
   RETURN_IF_ERROR(log_->Sync(synced_, end - synced_));
   synced_ = end;
@@ -511,13 +511,13 @@ absl::Status Segment::SyncTo(uint64_t end) {
 }
 
 uint64_t Segment::synced() const {
-  absl::MutexLock lock(&sync_mu_);
+  MutexLock lock(&sync_mu_);
   return synced_;
 }
 
 absl::Status Segment::Truncate(uint64_t position) {
   {
-    absl::MutexLock lock(&populate_mu_);
+    MutexLock lock(&populate_mu_);
     size_.store(std::min(size(), position), std::memory_order_release);
     populated_.store(position, std::memory_order_relaxed);
   }
@@ -529,7 +529,7 @@ absl::Status Segment::Truncate(uint64_t position) {
   next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);
   max_timestamp_.store(r.max_timestamp, std::memory_order_release);
   if (verified_.load(std::memory_order_relaxed) > position) SetVerified(0, base_offset_ - 1);
-  absl::MutexLock lock(&sync_mu_);
+  MutexLock lock(&sync_mu_);
   synced_ = std::min(synced_, position);
   return absl::OkStatus();
 }

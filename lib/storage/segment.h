@@ -24,7 +24,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "format/batch_header.h"
 #include "storage/mapped_file.h"
 #include "storage/offset_index.h"
@@ -211,7 +211,7 @@ class Segment {
   // Bytes [0, verified_) are known good: every batch passes its CRC and its
   // offsets follow the previous batch's. Read without the lock on the fast
   // path; advanced under it, together with the last offset there.
-  mutable absl::Mutex verify_mu_;
+  mutable Mutex verify_mu_;
   mutable std::atomic<uint64_t> verified_{0};
   mutable int64_t verified_last_offset_ ABSL_GUARDED_BY(verify_mu_);
 
@@ -220,11 +220,11 @@ class Segment {
   int64_t first_append_ms_ = -1;
 
   // Serialises PopulateAhead with itself and with Seal/Truncate.
-  absl::Mutex populate_mu_;
+  Mutex populate_mu_;
   std::atomic<bool> populate_pending_{false};
   std::atomic<uint64_t> populated_{0};  // Pages before it were faulted in.
 
-  mutable absl::Mutex sync_mu_;
+  mutable Mutex sync_mu_;
   uint64_t synced_ ABSL_GUARDED_BY(sync_mu_) = 0;
 };
 

@@ -8,27 +8,27 @@ ThreadTaskRunner::ThreadTaskRunner(int threads) {
 
 ThreadTaskRunner::~ThreadTaskRunner() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
+  cv_.SignalAll();
   for (std::thread& t : threads_) t.join();
 }
 
 void ThreadTaskRunner::Schedule(std::function<void()> task) {
-  absl::MutexLock lock(&mu_);
-  queue_.push_back(std::move(task));
+  {
+    MutexLock lock(&mu_);
+    queue_.push_back(std::move(task));
+  }
+  cv_.Signal();
 }
 
 void ThreadTaskRunner::Loop() {
   for (;;) {
     std::function<void()> task;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](ThreadTaskRunner* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) {
-            return r->stopping_ || !r->queue_.empty();
-          },
-          this));
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // Stopping, and nothing left to run.
       task = std::move(queue_.front());
       queue_.pop_front();
@@ -38,7 +38,7 @@ void ThreadTaskRunner::Loop() {
 }
 
 void ManualTaskRunner::Schedule(std::function<void()> task) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   queue_.push_back(std::move(task));
 }
 
@@ -47,7 +47,7 @@ int ManualTaskRunner::RunPending() {
   for (;;) {
     std::function<void()> task;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (queue_.empty()) return ran;
       task = std::move(queue_.front());
       queue_.pop_front();

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 
 namespace rill {
 
@@ -38,7 +38,8 @@ class ThreadTaskRunner final : public TaskRunner {
  private:
   void Loop();
 
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar cv_;  // Signalled when a task is queued or stopping_ is set.
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
@@ -52,7 +53,7 @@ class ManualTaskRunner final : public TaskRunner {
   int RunPending();
 
  private:
-  absl::Mutex mu_;
+  Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
 };
 

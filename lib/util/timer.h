@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "rill/clock.h"
 
 namespace rill {
@@ -29,7 +29,8 @@ class Timer {
   void Loop();
 
   Clock* const clock_;
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar cv_;  // Signalled when a task is added or stopping_ is set.
   std::multimap<int64_t, std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

@@ -37,22 +37,22 @@ TEST_CASE("PartitionLog: Sync from many threads at once makes everything durable
   const PartitionLogOptions options = TestLogOptions(16 << 10);
   const int rounds = t.mem() != nullptr ? 25 : 10;  // Each sync is real on disk.
   auto log = OpenLog(t, options);
-  absl::Mutex append_mu;  // Content follows offsets: build and append as one step.
+  Mutex append_mu;  // Content follows offsets: build and append as one step.
   std::vector<std::thread> threads;
   std::vector<absl::Status> failures;
-  absl::Mutex failures_mu;
+  Mutex failures_mu;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       std::mt19937_64 rng(100 + i);
       for (int round = 0; round < rounds; ++round) {
         absl::Status s;
         {
-          absl::MutexLock lock(&append_mu);
+          MutexLock lock(&append_mu);
           s = AppendRecords(*log, 1 + static_cast<int64_t>(rng() % 30), rng, 10);
         }
         if (s.ok()) s = log->Sync();
         if (!s.ok()) {
-          absl::MutexLock lock(&failures_mu);
+          MutexLock lock(&failures_mu);
           failures.push_back(s);
         }
       }
