@@ -44,7 +44,7 @@ struct RILL_EXPORT TopicConfig {
     // Delete the oldest sealed segments while a partition holds more than
     // this many bytes (retention.bytes); -1 means no limit.
     int64_t bytes = -1;
-  } retention;
+  } retention = {};
 
   // Largest size of a segment file, in bytes (segment.bytes). Its space is
   // reserved in steps as it fills.
