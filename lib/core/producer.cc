@@ -27,6 +27,17 @@ namespace rill {
 using core::Partition;
 using core::Topic;
 
+namespace {
+
+// ForTopic(s, topic): `s`, or kNotFound when `topic` was deleted under the
+// operation that failed.
+absl::Status ForTopic(absl::Status s, const Topic& topic) {
+  if (s.ok() || !topic.deleted()) return s;
+  return absl::NotFoundError(absl::StrCat("topic ", topic.name(), " was deleted"));
+}
+
+}  // namespace
+
 class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
  public:
   Impl(std::shared_ptr<core::LogState> state, const ProducerOptions& options)
@@ -174,9 +185,7 @@ Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p) {
   } else {
     c.result = bytes.status();
   }
-  if (!c.result.ok() && p->topic->deleted()) {
-    c.result = absl::NotFoundError(absl::StrCat("topic ", p->topic->name(), " was deleted"));
-  }
+  if (!c.result.ok()) c.result = ForTopic(c.result.status(), *p->topic);
   c.callbacks.swap(p->callbacks);
   c.timestamps.swap(p->timestamps);
   p->builder->Reset();
@@ -188,7 +197,8 @@ Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p) {
 
 void Producer::Impl::RunCallbacks(Completion& c, const absl::Status& sync_status) {
   if (!c.result.ok() || !sync_status.ok()) {
-    const absl::Status& error = !c.result.ok() ? c.result.status() : sync_status;
+    const absl::Status error =
+        !c.result.ok() ? c.result.status() : ForTopic(sync_status, *c.topic);
     NoteError(error);
     for (auto& [index, callback] : c.callbacks) callback(error);
     return;
@@ -321,7 +331,7 @@ absl::StatusOr<RecordPosition> Producer::Impl::Send(std::string_view topic_name,
   Complete(std::move(completions));
   RETURN_IF_ERROR(mine.result.status());
   if (options_.durability == Durability::kPowerLoss) {
-    RETURN_IF_ERROR(mine.partition->log().Sync());
+    RETURN_IF_ERROR(ForTopic(mine.partition->log().Sync(), *mine.topic));
   }
   return RecordPosition{.topic = mine.topic->name(),
                         .partition = mine.partition->id(),

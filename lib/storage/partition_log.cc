@@ -307,6 +307,13 @@ absl::Status PartitionLog::Sync() {
     bool sync_dir = false;
     {
       absl::MutexLock append_lock(&append_mu_);
+      if (closed_) {
+        // Close() synced what it could; had it succeeded, synced_offset_
+        // would cover the target.
+        sync_mu_.Lock();
+        sync_running_ = false;
+        return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+      }
       sealed.swap(unsynced_sealed_);
       active = active_;
       active_end = active->size();
@@ -396,6 +403,11 @@ absl::Status PartitionLog::Close() {
   keep_first(active_->SyncData());
   if (status.ok()) {
     keep_first(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
+  }
+  if (status.ok()) {
+    // Everything is durable: a Sync() that comes late has nothing to do.
+    absl::MutexLock sync_lock(&sync_mu_);
+    synced_offset_ = std::max(synced_offset_, end_offset_.load(std::memory_order_relaxed));
   }
   active_.reset();
   absl::MutexLock segments_lock(&segments_mu_);

@@ -106,7 +106,8 @@ class PartitionLog {
   absl::StatusOr<int64_t> OffsetForTimestamp(int64_t ts) const;
 
   // Sync(): returns once every batch appended before the call is durable
-  // (survives a loss of power). Concurrent callers share syncs.
+  // (survives a loss of power). Concurrent callers share syncs. After
+  // Close(): OK if Close() made everything durable, else kFailedPrecondition.
   absl::Status Sync();
 
   // Roll(): seals the active segment and starts a new one, if the active one
