@@ -156,6 +156,7 @@ absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& con
     topics_.emplace(topic_name, *std::move(topic));
   }
   generation_.fetch_add(1, std::memory_order_acq_rel);
+  changes_.Notify();
   return absl::OkStatus();
 }
 
@@ -172,6 +173,7 @@ absl::Status LogState::DeleteTopic(std::string_view name) {
   }
   topic->deleted_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
+  changes_.Notify();
   absl::Status status;
   for (int32_t p = 0; p < topic->partition_count(); ++p) {
     absl::Status s = topic->partition(p)->log().Close();
@@ -291,6 +293,7 @@ absl::Status LogState::Close() {
   }
   for (const auto& flush : flushers) keep_first(flush());
   closed_.store(true, std::memory_order_release);
+  changes_.Notify();  // Waiting consumers return kFailedPrecondition.
   {
     // Joining these threads runs what they had queued (syncs, callbacks).
     absl::MutexLock lock(&services_mu_);
