@@ -87,11 +87,10 @@ absl::StatusOr<std::map<std::string, TopicConfig>> LoadTopicConfigs(FileSystem& 
   RETURN_IF_ERROR(fs.CreateDir(topics_dir));
   ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(topics_dir));
   std::map<std::string, TopicConfig> topics;
-  for (const std::string& file : names) {
-    if (!file.ends_with(kTopicSuffix)) continue;  // A temporary left by a crash.
-    const std::string name = file.substr(0, file.size() - kTopicSuffix.size());
+  for (const std::string& name : names) {
+    // Anything not named as a topic is a temporary a crash left behind.
     if (!ValidateTopicName(name).ok()) continue;
-    const std::string path = JoinPath(topics_dir, file);
+    const std::string path = JoinPath(topics_dir, name);
     ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path));
     ASSIGN_OR_RETURN(auto properties, ParseProperties(text));
     TopicConfig config;
@@ -109,13 +108,14 @@ absl::Status SaveTopicConfig(FileSystem& fs, const std::string& dir, std::string
                              const TopicConfig& config) {
   const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
   RETURN_IF_ERROR(fs.CreateDir(topics_dir));
-  return WriteFileAtomically(fs, topics_dir, absl::StrCat(ToAbsl(name), ToAbsl(kTopicSuffix)),
-                             FormatProperties(config.ToMap(), absl::StrCat("topic ", ToAbsl(name))));
+  return WriteFileAtomically(fs, topics_dir, std::string(name),
+                             FormatProperties(config.ToMap(), absl::StrCat("topic ", ToAbsl(name))),
+                             kTopicTempSuffix);
 }
 
 absl::Status RemoveTopicConfig(FileSystem& fs, const std::string& dir, std::string_view name) {
   const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
-  RETURN_IF_ERROR(fs.RemoveFile(JoinPath(topics_dir, absl::StrCat(ToAbsl(name), ToAbsl(kTopicSuffix)))));
+  RETURN_IF_ERROR(fs.RemoveFile(JoinPath(topics_dir, name)));
   return fs.SyncDir(topics_dir);
 }
 
