@@ -195,6 +195,12 @@ absl::Status LogState::SetTopicConfig(std::string_view name, std::string_view ke
   TopicConfig config = topic->config();
   RETURN_IF_ERROR(config.Set(key, value));
   RETURN_IF_ERROR(SaveTopicConfig(*fs_, dir_, topic->name(), config));
+  // The partitions first: a producer that sees the new config finds them
+  // ready for it.
+  const PartitionLogOptions options = PartitionOptions(config);
+  for (int32_t p = 0; p < topic->partition_count(); ++p) {
+    topic->partition(p)->log().Reconfigure(options);
+  }
   topic->set_config(config);
   return absl::OkStatus();
 }

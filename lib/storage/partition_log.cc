@@ -45,6 +45,10 @@ struct PartitionLog::Checkpointer {
 
 PartitionLog::PartitionLog(FileSystem& fs, std::string dir, const PartitionLogOptions& options)
     : fs_(fs), dir_(std::move(dir)), options_(options) {
+  settings_ = Settings{.segment = options_.segment,
+                       .segment_ms = options_.segment_ms,
+                       .max_batch_bytes = options_.max_batch_bytes,
+                       .log_append_time = options_.log_append_time};
   LogSink sink = options_.log_sink ? options_.log_sink : StderrLogSink();
   checkpointer_ = std::make_shared<Checkpointer>(fs_, dir_, std::move(sink));
 }
@@ -215,27 +219,27 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
     return absl::InvalidArgumentError(
         absl::StrFormat("expected one batch of %d bytes, got %d bytes", h.size(), batch.size()));
   }
-  if (batch.size() > options_.max_batch_bytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "batch of %d bytes is larger than max.message.bytes (%d)", batch.size(),
-        options_.max_batch_bytes));
-  }
-  if (batch.size() > options_.segment.max_bytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "batch of %d bytes is larger than segment.bytes (%d)", batch.size(),
-        options_.segment.max_bytes));
-  }
 
   absl::MutexLock lock(&append_mu_);
+  if (batch.size() > settings_.max_batch_bytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "batch of %d bytes is larger than max.message.bytes (%d)", batch.size(),
+        settings_.max_batch_bytes));
+  }
+  if (batch.size() > settings_.segment.max_bytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "batch of %d bytes is larger than segment.bytes (%d)", batch.size(),
+        settings_.segment.max_bytes));
+  }
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   const int64_t now = options_.clock->NowMillis();
   h.base_offset = end_offset_.load(std::memory_order_relaxed);
-  const bool aged = options_.segment_ms > 0 && active_->first_append_ms() >= 0 &&
-                    now - active_->first_append_ms() >= options_.segment_ms;
+  const bool aged = settings_.segment_ms > 0 && active_->first_append_ms() >= 0 &&
+                    now - active_->first_append_ms() >= settings_.segment_ms;
   if (active_->sealed() || aged || !active_->RoomFor(batch.size(), h.last_offset())) {
     RETURN_IF_ERROR(RollLocked());
   }
-  const int64_t append_time = options_.log_append_time ? now : -1;
+  const int64_t append_time = settings_.log_append_time ? now : -1;
   bool populate = false;
   RETURN_IF_ERROR(active_->Append(batch, h, append_time, now, &populate));
   end_offset_.store(h.last_offset() + 1, std::memory_order_release);
@@ -245,6 +249,14 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
     }
   }
   return AppendResult{h.base_offset, h.last_offset(), append_time};
+}
+
+void PartitionLog::Reconfigure(const PartitionLogOptions& options) {
+  absl::MutexLock lock(&append_mu_);
+  settings_ = Settings{.segment = options.segment,
+                       .segment_ms = options.segment_ms,
+                       .max_batch_bytes = options.max_batch_bytes,
+                       .log_append_time = options.log_append_time};
 }
 
 absl::Status PartitionLog::Roll() {
@@ -262,7 +274,7 @@ absl::Status PartitionLog::RollLocked() {
   }
   const int64_t base = end_offset_.load(std::memory_order_relaxed);
   ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
-                   Segment::Create(fs_, dir_, base, options_.segment));
+                   Segment::Create(fs_, dir_, base, settings_.segment));
   {
     absl::MutexLock lock(&segments_mu_);
     segments_.push_back(Slot{base, segment});

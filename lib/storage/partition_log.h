@@ -110,6 +110,12 @@ class PartitionLog {
   // Close(): OK if Close() made everything durable, else kFailedPrecondition.
   absl::Status Sync();
 
+  // Reconfigure(options): adopts options.segment (for segments created from
+  // now on), segment_ms, max_batch_bytes and log_append_time for the appends
+  // that follow, as a topic's settings change while it is open. The other
+  // fields of `options` are ignored.
+  void Reconfigure(const PartitionLogOptions& options);
+
   // Roll(): seals the active segment and starts a new one, if the active one
   // holds anything.
   absl::Status Roll();
@@ -138,9 +144,18 @@ class PartitionLog {
 
   FileSystem& fs_;
   const std::string dir_;
+  // As opened. Appends follow settings_ instead where the two differ.
   const PartitionLogOptions options_;
 
   mutable absl::Mutex append_mu_ ABSL_ACQUIRED_BEFORE(segments_mu_);
+  // What Reconfigure() changes.
+  struct Settings {
+    SegmentOptions segment;  // For new segments.
+    int64_t segment_ms = 0;
+    uint32_t max_batch_bytes = 0;
+    bool log_append_time = false;
+  };
+  Settings settings_ ABSL_GUARDED_BY(append_mu_);
   std::shared_ptr<Segment> active_ ABSL_GUARDED_BY(append_mu_);
   bool closed_ ABSL_GUARDED_BY(append_mu_) = false;
   std::atomic<int64_t> end_offset_{0};
