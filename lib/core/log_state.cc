@@ -301,10 +301,18 @@ absl::Status LogState::Close() {
   closed_.store(true, std::memory_order_release);
   changes_.Notify();  // Waiting consumers return kFailedPrecondition.
   {
-    // Joining these threads runs what they had queued (syncs, callbacks).
-    absl::MutexLock lock(&services_mu_);
-    timer_.reset();
-    syncer_.reset();
+    // Joining these threads runs what they had queued (syncs, callbacks),
+    // which may ask for timer() or syncer(): join them without the lock
+    // (those calls see the log closed and get null).
+    std::unique_ptr<Timer> timer;
+    std::unique_ptr<Syncer> syncer;
+    {
+      absl::MutexLock lock(&services_mu_);
+      timer = std::move(timer_);
+      syncer = std::move(syncer_);
+    }
+    timer.reset();
+    syncer.reset();
   }
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics;
   {

@@ -85,8 +85,12 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckSize(const Pending& p, const Record& record) const;
   size_t BatchLimit(const Topic& topic) const;
-  Completion AppendLocked(Pending* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // AppendLocked(p, tracked): appends p's batch. A tracked completion counts
+  // as outstanding until Complete() has run its callbacks; Flush waits for
+  // it, wherever that happens.
+  Completion AppendLocked(Pending* p, bool tracked = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Complete(std::vector<Completion> completions);
+  void Done();
   void RunCallbacks(Completion& c, const absl::Status& sync_status);
   void ArmTimer(int64_t when_us) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FlushDue();
@@ -104,8 +108,8 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   std::shared_ptr<Topic> last_topic_ ABSL_GUARDED_BY(mu_);
   bool timer_armed_ ABSL_GUARDED_BY(mu_) = false;
 
-  // Completions handed to the syncer and not yet run; the first error met
-  // since the last Flush.
+  // Tracked completions whose callbacks have not run yet; the first error
+  // met since the last Flush.
   absl::Mutex outstanding_mu_;
   int outstanding_ ABSL_GUARDED_BY(outstanding_mu_) = 0;
   absl::Status first_error_ ABSL_GUARDED_BY(outstanding_mu_);
@@ -175,7 +179,11 @@ absl::Status Producer::Impl::CheckSize(const Pending& p, const Record& record) c
   return absl::OkStatus();
 }
 
-Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p) {
+Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p, bool tracked) {
+  if (tracked) {
+    absl::MutexLock lock(&outstanding_mu_);
+    ++outstanding_;
+  }
   Completion c;
   c.topic = p->topic;
   c.partition = p->partition;
@@ -218,29 +226,31 @@ void Producer::Impl::NoteError(const absl::Status& s) {
   if (first_error_.ok()) first_error_ = s;
 }
 
+void Producer::Impl::Done() {
+  absl::MutexLock lock(&outstanding_mu_);
+  --outstanding_;
+}
+
 void Producer::Impl::Complete(std::vector<Completion> completions) {
   for (Completion& c : completions) {
     const bool sync = options_.durability == Durability::kPowerLoss && c.result.ok();
     if (!sync) {
       RunCallbacks(c, absl::OkStatus());
+      Done();
       continue;
     }
     core::Syncer* syncer = state_->syncer();
     if (syncer == nullptr) {
-      // No background threads: sync here.
+      // No background threads (or the log is closing): sync here.
       RunCallbacks(c, c.partition->log().Sync());
+      Done();
       continue;
-    }
-    {
-      absl::MutexLock lock(&outstanding_mu_);
-      ++outstanding_;
     }
     auto shared = std::make_shared<Completion>(std::move(c));
     Partition* partition = shared->partition;
     syncer->Submit(shared->topic, partition, [self = shared_from_this(), shared](const absl::Status& s) {
       self->RunCallbacks(*shared, s);
-      absl::MutexLock lock(&self->outstanding_mu_);
-      --self->outstanding_;
+      self->Done();
     });
   }
 }
@@ -326,7 +336,7 @@ absl::StatusOr<RecordPosition> Producer::Impl::Send(std::string_view topic_name,
     if (!p->builder->empty()) completions.push_back(AppendLocked(p));
     timestamp = record.timestamp.value_or(now);
     p->builder->Add(record, now);
-    mine = AppendLocked(p);
+    mine = AppendLocked(p, /*tracked=*/false);  // Send reports it itself.
   }
   Complete(std::move(completions));
   RETURN_IF_ERROR(mine.result.status());
