@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include "core/log_state.h"
+
 namespace rill::testing {
 
 TestLog::TestLog(LogKind kind, const LogOptions& options) : kind_(kind), options_(options) {
@@ -65,6 +67,26 @@ std::vector<Received> Drain(Consumer& consumer, absl::Duration quiet) {
     if (records->empty()) return out;
     for (const RecordView& r : *records) out.push_back(Copy(r));
   }
+}
+
+std::vector<BatchHeader> BatchHeaders(Log& log, const TopicPartition& tp) {
+  absl::StatusOr<core::Partition*> partition = log.state()->FindPartition(tp);
+  REQUIRE_OK(partition);
+  const PartitionLog& plog = (*partition)->log();
+  std::vector<BatchHeader> headers;
+  int64_t offset = plog.start_offset();
+  while (offset < plog.end_offset()) {
+    absl::StatusOr<ReadResult> read = plog.Read(offset, 1 << 20);
+    REQUIRE_OK(read);
+    REQUIRE_FALSE(read->batches.empty());
+    for (std::span<const char> bytes = read->batches; !bytes.empty();) {
+      const BatchHeader h = DecodeBatchHeader(bytes.data());
+      headers.push_back(h);
+      offset = h.last_offset() + 1;
+      bytes = bytes.subspan(h.size());
+    }
+  }
+  return headers;
 }
 
 int64_t ThreadCpuNanos() {

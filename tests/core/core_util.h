@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "format/batch_header.h"
 #include "rill/rill.h"
 #include "testutil/random_records.h"
 #include "testutil/temp_dir.h"
@@ -158,6 +159,11 @@ std::vector<Received> PollUntil(Consumer& consumer, size_t n,
 
 // Drain(consumer): polls until a poll of `quiet` returns nothing.
 std::vector<Received> Drain(Consumer& consumer, absl::Duration quiet = absl::Milliseconds(50));
+
+// BatchHeaders(log, tp): the headers of the partition's batches, in order,
+// read through the library's internals (batch boundaries are not part of
+// the public API).
+std::vector<BatchHeader> BatchHeaders(Log& log, const TopicPartition& tp);
 
 // ThreadCpuNanos(): CPU time the calling thread has used.
 int64_t ThreadCpuNanos();
