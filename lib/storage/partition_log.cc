@@ -380,18 +380,33 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
     if (segment == nullptr) return ReadResult{};  // The offset fell in a gap at the end.
     ASSIGN_OR_RETURN(const uint64_t position, segment->FindBatch(offset));
     ASSIGN_OR_RETURN(std::span<const char> bytes, segment->Read(position, max_bytes));
-    if (!bytes.empty()) return ReadResult{std::move(segment), bytes};
+    if (!bytes.empty()) return ReadResult{std::move(segment), UpTo(bytes, end)};
     if (!segment->sealed()) return ReadResult{};
   }
 }
 
+std::span<const char> PartitionLog::UpTo(std::span<const char> batches, int64_t end) {
+  // A segment shows an appended batch a moment before end_offset() moves
+  // past it. Returning it would let a reader's position run ahead of
+  // end_offset(), where the next Read() calls it out of range.
+  size_t keep = 0;
+  while (keep < batches.size()) {
+    const BatchHeader h = DecodeBatchHeader(batches.data() + keep);
+    if (h.last_offset() >= end) break;
+    keep += h.size();
+  }
+  return batches.first(keep);
+}
+
 absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
+  // Nothing past the end as it is now (see UpTo()).
+  const int64_t end = end_offset();
   for (size_t index = 0;; ++index) {
     ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, SegmentAt(index));
-    if (segment == nullptr) return end_offset();
+    if (segment == nullptr) return end;
     if (segment->max_timestamp() < ts) continue;
     ASSIGN_OR_RETURN(const int64_t offset, segment->OffsetForTimestamp(ts));
-    if (offset < segment->next_offset()) return offset;
+    if (offset < segment->next_offset()) return std::min(offset, end);
   }
 }
 

@@ -96,7 +96,8 @@ class PartitionLog {
   const std::atomic<int64_t>& end_offset_atomic() const { return end_offset_; }
 
   // Read(offset, max_bytes): batches from the one holding `offset`, about
-  // max_bytes of them but at least one. Empty at the end of the log.
+  // max_bytes of them but at least one, none past end_offset() as the call
+  // found it. Empty at the end of the log.
   // kOutOfRange if `offset` is before start_offset() or after
   // end_offset(); kDataLoss if a batch is damaged (file and position named).
   absl::StatusOr<ReadResult> Read(int64_t offset, size_t max_bytes) const;
@@ -139,6 +140,8 @@ class PartitionLog {
   PartitionLog(FileSystem& fs, std::string dir, const PartitionLogOptions& options);
   absl::Status Recover(RecoveryReport* report);
   absl::StatusOr<std::shared_ptr<Segment>> SegmentAt(size_t index) const;
+  // UpTo(batches, end): the leading batches that end before offset `end`.
+  static std::span<const char> UpTo(std::span<const char> batches, int64_t end);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   void Log(LogSeverity severity, const std::string& message) const;
 
