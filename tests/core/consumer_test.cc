@@ -215,15 +215,15 @@ TEST_CASE("SeekToTime finds the first offset at or after a time", "[consumer]") 
   constexpr int kRecords = 4000;
   const int64_t base = 1'700'000'000'000;
   SendResults results(kRecords);
+  const std::string value(20, 'v');
   std::vector<int64_t> timestamps;
   for (int i = 0; i < kRecords; ++i) {
     // Mostly rising, with records (and whole runs) out of order.
     int64_t ts = base + i * 10 + static_cast<int64_t>(rng() % 2001) - 1000;
     if (i % 500 < 20) ts -= 20000;
     timestamps.push_back(ts);
-    const Record r = {.value = std::string(20, 'v'),
-                      .timestamp = ts,
-                      .partition = static_cast<int32_t>(rng() % 2)};
+    const Record r = {
+        .value = value, .timestamp = ts, .partition = static_cast<int32_t>(rng() % 2)};
     if (i % 9 == 0) {
       REQUIRE_OK(producer.Send("t", r));  // Its position is found below.
       REQUIRE_OK(producer.Flush());

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -264,6 +265,7 @@ struct Seen {
 // Poll(consumer, ...): polls until `stop`, counting records per topic.
 void PollUntilStopped(Consumer& consumer, const std::atomic<bool>& deleted,
                       const std::atomic<bool>& stop, Seen* seen) {
+  std::map<std::pair<std::string, int32_t>, int64_t> next;  // Offsets expected.
   while (!stop.load()) {
     const bool deleted_before = deleted.load();
     absl::StatusOr<ConsumerRecords> records = consumer.Poll(absl::Milliseconds(20));
@@ -272,6 +274,14 @@ void PollUntilStopped(Consumer& consumer, const std::atomic<bool>& deleted,
       return;
     }
     for (const RecordView& r : *records) {
+      int64_t& expected = next[{std::string(r.topic()), r.partition()}];
+      if (r.offset() != expected) {
+        seen->Error(std::string(r.topic()) + "-" + std::to_string(r.partition()) + ": offset " +
+                    std::to_string(r.offset()) + " where " + std::to_string(expected) +
+                    " was expected" + (deleted.load() ? " (after the deletion)" : ""));
+        return;
+      }
+      ++expected;
       if (r.topic() == "doomed") {
         seen->doomed.fetch_add(1);
         if (deleted_before) seen->doomed_after_delete.fetch_add(1);

@@ -214,11 +214,8 @@ TEST_CASE("every codec round trips every kind of field", "[producer]") {
   std::map<std::pair<int32_t, int64_t>, int> index;
   SendResults async(kRecords);
   for (int i = 0; i < kRecords; ++i) {
-    const Record r = {.key = records[i].view().key,
-                      .value = records[i].view().value,
-                      .headers = records[i].view().headers,
-                      .timestamp = records[i].timestamp,
-                      .partition = i % 2};
+    Record r = records[i].view();
+    r.partition = i % 2;
     if (i % 7 == 0) {
       absl::StatusOr<RecordPosition> pos = producer.Send("t", r);
       REQUIRE_OK(pos);
