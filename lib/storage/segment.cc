@@ -298,7 +298,14 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
 
 void Segment::PopulateAhead() {
   const uint64_t target = std::min(options_.max_bytes, size() + options_.populate_ahead);
-  if (log_->EnsureAllocated(target, options_.allocation_chunk).ok()) {
+  bool allocated;
+  {
+    // Not once sealed: Seal() trims the file to its data, and growing it
+    // again would leave the segment longer than its recovery point says.
+    absl::MutexLock lock(&populate_mu_);
+    allocated = !sealed() && log_->EnsureAllocated(target, options_.allocation_chunk).ok();
+  }
+  if (allocated) {
     uint64_t from = populated_.load(std::memory_order_relaxed);
     if (from < size() + kPopulateStep) from = std::min(target, size() + kWriterLead);
     while (from < target) {
