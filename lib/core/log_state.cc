@@ -285,19 +285,23 @@ Syncer* LogState::syncer() {
 }
 
 absl::Status LogState::Close() {
-  absl::MutexLock admin(&admin_mu_);
   if (closed()) return CheckOpen();
   absl::Status status;
   auto keep_first = [&status](const absl::Status& s) {
     if (status.ok() && !s.ok()) status = s;
   };
-  // Producers first: their pending batches go into the log while it is open.
+  // Producers first: their pending batches go into the log while it is
+  // open. Not under admin_mu_: a producer flushes under its own mutex,
+  // under which its sends take admin_mu_ to create topics
+  // (auto_create_topics).
   std::vector<std::function<absl::Status()>> flushers;
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, flush] : flushers_) flushers.push_back(flush);
   }
   for (const auto& flush : flushers) keep_first(flush());
+  absl::MutexLock admin(&admin_mu_);
+  if (closed()) return CheckOpen();  // Closed by another thread meanwhile.
   closed_.store(true, std::memory_order_release);
   changes_.Notify();  // Waiting consumers return kFailedPrecondition.
   {
