@@ -395,5 +395,29 @@ TEST_CASE("DeleteTopic while a producer sends to it and consumers read it", "[lo
   CHECK(log->ListTopics() == std::vector<std::string>{"kept"});
 }
 
+TEST_CASE("Log::Close while producers create topics as they send", "[log]") {
+  // Closing flushes producers while senders may be creating topics: the
+  // two must not wait for each other.
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  INFO(testing::LogKindName(kind));
+  TestLog log(kind, {.auto_create_topics = true});
+  Producer producer(*log, {.linger = absl::Hours(1)});
+  std::atomic<int> sent{0};
+  absl::Notification done;
+  std::thread sender([&] {
+    for (int i = 0;; ++i) {
+      const std::string topic = "auto-" + std::to_string(i % 50);
+      if (!producer.SendAsync(topic, {.value = "v"}).ok()) break;
+      sent.fetch_add(1);
+    }
+    done.Notify();
+  });
+  while (sent.load() < 100) absl::SleepFor(absl::Microseconds(100));
+  REQUIRE_OK(log->Close());
+  const bool finished = done.WaitForNotificationWithTimeout(absl::Seconds(20));
+  sender.join();  // If it hangs here, Close and the sender deadlocked.
+  CHECK(finished);
+}
+
 }  // namespace
 }  // namespace rill

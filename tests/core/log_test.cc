@@ -275,5 +275,33 @@ TEST_CASE("SetTopicConfig takes effect on the live topic at once", "[log]") {
   CHECK(got[2].record.timestamp == 2'000'000);
 }
 
+TEST_CASE("auto_create_topics creates a topic on its first send", "[log]") {
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  INFO(testing::LogKindName(kind));
+  TestLog log(kind, {.auto_create_topics = true,
+                     .default_topic_config = {.partitions = 3, .retention = {.ms = 5000}}});
+  Consumer consumer(*log, {.auto_offset_reset = OffsetReset::kEarliest});
+  REQUIRE_OK(consumer.Subscribe({"auto"}));
+  Producer producer(*log);
+  REQUIRE_OK(producer.Send("auto", {.value = "first"}));
+  REQUIRE_OK(producer.SendAsync("auto2", {.value = "second"}));
+  REQUIRE_OK(producer.Flush());
+  CHECK(log->ListTopics() == std::vector<std::string>{"auto", "auto2"});
+  absl::StatusOr<TopicDescription> d = log->DescribeTopic("auto");
+  REQUIRE_OK(d);
+  CHECK(d->partitions.size() == 3);
+  CHECK(d->config.retention.ms == 5000);
+  const std::vector<testing::Received> got = testing::PollUntil(consumer, 1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].record.value == "first");
+  // Names are still checked.
+  CHECK_CODE(producer.Send("../auto", {.value = "v"}), kInvalidArgument);
+  CHECK(log->ListTopics().size() == 2);
+  if (kind == LogKind::kOnDisk) {
+    log.Reopen();
+    CHECK(log->ListTopics() == std::vector<std::string>{"auto", "auto2"});
+  }
+}
+
 }  // namespace
 }  // namespace rill
