@@ -310,5 +310,30 @@ TEST_CASE("a poll's views stay valid until the next poll", "[consumer]") {
   CHECK(next->empty());
 }
 
+TEST_CASE("max_poll_bytes bounds a poll, one batch at least", "[consumer]") {
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  INFO(testing::LogKindName(kind));
+  TestLog log(kind, {.background_threads = 0});
+  REQUIRE_OK(log->CreateTopic("t"));
+  Producer producer(*log, {.batch_bytes = 1000, .linger = absl::Hours(1)});
+  constexpr int kRecords = 200;
+  for (int i = 0; i < kRecords; ++i) {
+    REQUIRE_OK(producer.SendAsync("t", {.value = std::string(50, 'b') + std::to_string(i)}));
+  }
+  REQUIRE_OK(producer.Flush());
+  const std::vector<BatchHeader> batches = testing::BatchHeaders(*log, {"t", 0});
+  REQUIRE(batches.size() > 5);
+  Consumer consumer(*log, {.auto_offset_reset = OffsetReset::kEarliest, .max_poll_bytes = 1});
+  REQUIRE_OK(consumer.Subscribe({"t"}));
+  // Each poll returns exactly the next batch.
+  for (const BatchHeader& h : batches) {
+    absl::StatusOr<ConsumerRecords> records = consumer.Poll(absl::Seconds(5));
+    REQUIRE_OK(records);
+    REQUIRE(records->size() == static_cast<size_t>(h.records_count));
+    CHECK(records->begin()->offset() == h.base_offset);
+  }
+  CHECK(testing::Drain(consumer).empty());
+}
+
 }  // namespace
 }  // namespace rill

@@ -419,5 +419,35 @@ TEST_CASE("Log::Close while producers create topics as they send", "[log]") {
   CHECK(finished);
 }
 
+TEST_CASE("Producer::Close and Consumer::Close end their own use", "[log]") {
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  INFO(testing::LogKindName(kind));
+  TestLog log(kind);
+  REQUIRE_OK(log->CreateTopic("t"));
+  Producer producer(*log, {.linger = absl::Hours(1)});
+  testing::SendResults results(1);
+  REQUIRE_OK(producer.SendAsync("t", {.value = "pending"}, results.Callback(0)));
+  REQUIRE_OK(producer.Close());  // Flushes first.
+  CHECK(results.calls(0) == 1);
+  CHECK(*log->EndOffset({"t", 0}) == 1);
+  CHECK_CODE(producer.Send("t", {.value = "v"}), kFailedPrecondition);
+  CHECK_CODE(producer.SendAsync("t", {.value = "v"}), kFailedPrecondition);
+
+  Consumer consumer(*log, {.auto_offset_reset = OffsetReset::kEarliest});
+  REQUIRE_OK(consumer.Subscribe({"t"}));
+  absl::StatusOr<ConsumerRecords> records = consumer.Poll(absl::Seconds(5));
+  REQUIRE_OK(records);
+  REQUIRE(records->size() == 1);
+  REQUIRE_OK(consumer.Close());
+  CHECK_CODE(consumer.Close(), kFailedPrecondition);
+  CHECK_CODE(consumer.Poll(absl::ZeroDuration()), kFailedPrecondition);
+  CHECK_CODE(consumer.Subscribe({"t"}), kFailedPrecondition);
+  CHECK_CODE(consumer.Position({"t", 0}), kFailedPrecondition);
+  // The log itself goes on.
+  Producer other(*log);
+  REQUIRE_OK(other.Send("t", {.value = "more"}));
+  CHECK(*log->EndOffset({"t", 0}) == 2);
+}
+
 }  // namespace
 }  // namespace rill
