@@ -205,8 +205,7 @@ Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p, bool tracked
 
 void Producer::Impl::RunCallbacks(Completion& c, const absl::Status& sync_status) {
   if (!c.result.ok() || !sync_status.ok()) {
-    const absl::Status error =
-        !c.result.ok() ? c.result.status() : ForTopic(sync_status, *c.topic);
+    const absl::Status error = !c.result.ok() ? c.result.status() : ForTopic(sync_status, *c.topic);
     NoteError(error);
     for (auto& [index, callback] : c.callbacks) callback(error);
     return;
@@ -248,10 +247,11 @@ void Producer::Impl::Complete(std::vector<Completion> completions) {
     }
     auto shared = std::make_shared<Completion>(std::move(c));
     Partition* partition = shared->partition;
-    syncer->Submit(shared->topic, partition, [self = shared_from_this(), shared](const absl::Status& s) {
-      self->RunCallbacks(*shared, s);
-      self->Done();
-    });
+    syncer->Submit(shared->topic, partition,
+                   [self = shared_from_this(), shared](const absl::Status& s) {
+                     self->RunCallbacks(*shared, s);
+                     self->Done();
+                   });
   }
 }
 

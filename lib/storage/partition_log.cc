@@ -222,14 +222,14 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
 
   absl::MutexLock lock(&append_mu_);
   if (batch.size() > settings_.max_batch_bytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "batch of %d bytes is larger than max.message.bytes (%d)", batch.size(),
-        settings_.max_batch_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("batch of %d bytes is larger than max.message.bytes (%d)", batch.size(),
+                        settings_.max_batch_bytes));
   }
   if (batch.size() > settings_.segment.max_bytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "batch of %d bytes is larger than segment.bytes (%d)", batch.size(),
-        settings_.segment.max_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("batch of %d bytes is larger than segment.bytes (%d)", batch.size(),
+                        settings_.segment.max_bytes));
   }
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   const int64_t now = options_.clock->NowMillis();
