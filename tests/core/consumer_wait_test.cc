@@ -87,7 +87,6 @@ TEST_CASE("Poll sleeps until an append from another thread wakes it", "[consumer
   const PollOutcome& outcome = poll.Finish();
   REQUIRE(outcome.code == absl::StatusCode::kOk);
   CHECK(outcome.values == std::vector<std::string>{"wake up"});
-  CHECK(outcome.waited >= absl::Milliseconds(150));
   // It slept: a spinning wait would have burnt about 200 ms of CPU.
   INFO("CPU time while waiting: " << outcome.cpu_nanos / 1000 << " us");
   CHECK(outcome.cpu_nanos < 20'000'000);
