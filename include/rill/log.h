@@ -94,7 +94,9 @@ class RILL_EXPORT Log {
   absl::StatusOr<TopicDescription> DescribeTopic(std::string_view name) const;
 
   // SetTopicConfig(name, key, value): changes one setting of a live topic
-  // by its Kafka name. The partition count cannot change here.
+  // by its Kafka name, durably. It applies from the next append on (segment
+  // sizes: from the next segment on). The partition count cannot change
+  // here. Errors: kNotFound, kInvalidArgument (nothing changed).
   absl::Status SetTopicConfig(std::string_view name, std::string_view key,
                               std::string_view value);
 

@@ -8,6 +8,7 @@
 #include "core/topic_name.h"
 #include "storage/file_system.h"
 #include "storage/segment_format.h"
+#include "util/status_macros.h"
 #include "util/endian.h"
 #include "util/strings.h"
 
@@ -49,33 +50,12 @@ std::string SegmentPath(const std::string& dir, int64_t base, std::string_view s
 
 absl::StatusOr<std::vector<TopicFile>> ReadTopics(const std::string& log_dir) {
   FileSystem& fs = *FileSystem::Default();
-  const std::string topics_dir = JoinPath(log_dir, core::kTopicsDir);
-  absl::StatusOr<std::vector<std::string>> names = fs.ListDir(topics_dir);
-  if (absl::IsNotFound(names.status())) return std::vector<TopicFile>();
-  if (!names.ok()) return names.status();
+  ASSIGN_OR_RETURN(std::vector<std::string> names, core::ListTopicFiles(fs, log_dir));
   std::vector<TopicFile> topics;
-  for (const std::string& file : *names) {
-    if (!file.ends_with(core::kTopicSuffix)) continue;  // A temporary left by a crash.
-    const std::string name = file.substr(0, file.size() - core::kTopicSuffix.size());
-    if (!core::ValidateTopicName(name).ok()) continue;
-    TopicFile topic{name, JoinPath(topics_dir, file), TopicConfig{}};
-    absl::StatusOr<std::string> text = ReadFileToString(fs, topic.path);
-    absl::StatusOr<std::map<std::string, std::string>> properties =
-        text.ok() ? core::ParseProperties(*text) : text.status();
-    if (!properties.ok()) {
-      topic.config = properties.status();
-    } else {
-      for (const auto& [key, value] : *properties) {
-        if (absl::Status s = topic.config->Set(key, value); !s.ok()) {
-          topic.config = s;
-          break;
-        }
-      }
-    }
-    topics.push_back(std::move(topic));
+  for (const std::string& name : names) {
+    topics.push_back(TopicFile{name, JoinPath(JoinPath(log_dir, std::string(core::kTopicsDir)), name),
+                               core::ReadTopicConfig(fs, log_dir, name)});
   }
-  std::sort(topics.begin(), topics.end(),
-            [](const TopicFile& a, const TopicFile& b) { return a.name < b.name; });
   return topics;
 }
 

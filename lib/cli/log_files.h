@@ -41,7 +41,7 @@ struct TopicFile {
   absl::StatusOr<TopicConfig> config;
 };
 
-// ReadTopics(log_dir): every topics/<name>.properties, sorted by name; a
+// ReadTopics(log_dir): every topics/<name> settings file, sorted by name; a
 // file that cannot be read or parsed has the error in `config`.
 absl::StatusOr<std::vector<TopicFile>> ReadTopics(const std::string& log_dir);
 

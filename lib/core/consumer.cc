@@ -26,8 +26,13 @@ using core::Topic;
 class Consumer::Impl {
  public:
   Impl(std::shared_ptr<core::LogState> state, const ConsumerOptions& options)
-      : state_(std::move(state)), options_(options) {}
-  ~Impl() { ClearAssignment(); }
+      : state_(std::move(state)), options_(options) {
+    state_->changes().Register(&waiter_);
+  }
+  ~Impl() {
+    ClearAssignment();
+    state_->changes().Unregister(&waiter_);
+  }
 
   absl::Status Subscribe(const std::vector<std::string>& topics);
   absl::Status Assign(const std::vector<TopicPartition>& partitions);
@@ -64,6 +69,10 @@ class Consumer::Impl {
   absl::Status FetchPartition(Assigned& a, size_t* records_left, size_t* bytes_left,
                               size_t* records);
   bool AnyDataAvailable() const;
+  // Interrupted(): whether a wait at the end of the partitions should end
+  // with no data: Wakeup() was called, the log closed, or the partitions to
+  // read changed.
+  bool Interrupted() const;
   void Wait(absl::Time deadline);
   void ReleasePoll();
 
@@ -214,6 +223,13 @@ bool Consumer::Impl::AnyDataAvailable() const {
   return false;
 }
 
+bool Consumer::Impl::Interrupted() const {
+  if (wakeup_.load(std::memory_order_acquire) || state_->closed()) return true;
+  if (subscribed_) return state_->topics_generation() != generation_;
+  return std::any_of(assigned_.begin(), assigned_.end(),
+                     [](const Assigned& a) { return a.topic->deleted(); });
+}
+
 void Consumer::Impl::ReleasePoll() {
   held_.clear();
   reader_.Clear();
@@ -300,7 +316,20 @@ absl::StatusOr<size_t> Consumer::Impl::Fetch() {
   for (size_t k = 0; k < n && records_left > 0 && bytes_left > 0; ++k) {
     Assigned& a = assigned_[(next_ + k) % n];
     if (a.topic->deleted()) continue;
+    const size_t batch_count = batches_.size();
+    const size_t records_before = records;
+    const size_t records_left_before = records_left;
+    const size_t bytes_left_before = bytes_left;
     absl::Status s = FetchPartition(a, &records_left, &bytes_left, &records);
+    if (!s.ok() && a.topic->deleted()) {
+      // The topic went while we read it (its partitions are closed): skip
+      // it; the next Refresh drops it.
+      batches_.resize(batch_count);
+      records = records_before;
+      records_left = records_left_before;
+      bytes_left = bytes_left_before;
+      continue;
+    }
     if (!s.ok()) {
       for (size_t i = 0; i < n; ++i) assigned_[i].position = saved[i];
       ReleasePoll();
@@ -319,20 +348,21 @@ void Consumer::Impl::Wait(absl::Time deadline) {
                                                        ? absl::InfiniteFuture()
                                                        : now + options_.busy_poll);
     uint32_t spins = 0;
-    while (!AnyDataAvailable() && !wakeup_.load(std::memory_order_acquire)) {
+    while (!AnyDataAvailable() && !Interrupted()) {
       CpuRelax();
       // Reading the clock costs more than a pause: check it now and then.
       if ((++spins & 255) == 0 && absl::Now() >= spin_end) break;
     }
-    if (AnyDataAvailable() || absl::Now() >= deadline) return;
+    if (AnyDataAvailable() || Interrupted() || absl::Now() >= deadline) return;
   }
+  core::Notifier& changes = state_->changes();
+  changes.AddSleeper();
   for (const Assigned& a : assigned_) a.partition->notifier().AddSleeper();
   const uint32_t word = waiter_.Prepare();
-  if (!AnyDataAvailable() && !wakeup_.load(std::memory_order_acquire)) {
-    waiter_.Wait(word, deadline - absl::Now());
-  }
+  if (!AnyDataAvailable() && !Interrupted()) waiter_.Wait(word, deadline - absl::Now());
   waiter_.Finish();
   for (const Assigned& a : assigned_) a.partition->notifier().RemoveSleeper();
+  changes.RemoveSleeper();
 }
 
 absl::StatusOr<ConsumerRecords> Consumer::Impl::Poll(absl::Duration timeout) {

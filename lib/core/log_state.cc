@@ -159,6 +159,7 @@ absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& con
     topics_.emplace(topic_name, *std::move(topic));
   }
   generation_.fetch_add(1, std::memory_order_acq_rel);
+  changes_.Notify();
   return absl::OkStatus();
 }
 
@@ -175,6 +176,7 @@ absl::Status LogState::DeleteTopic(std::string_view name) {
   }
   topic->deleted_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
+  changes_.Notify();
   absl::Status status;
   for (int32_t p = 0; p < topic->partition_count(); ++p) {
     absl::Status s = topic->partition(p)->log().Close();
@@ -196,6 +198,12 @@ absl::Status LogState::SetTopicConfig(std::string_view name, std::string_view ke
   TopicConfig config = topic->config();
   RETURN_IF_ERROR(config.Set(key, value));
   RETURN_IF_ERROR(SaveTopicConfig(*fs_, dir_, topic->name(), config));
+  // The partitions first: a producer that sees the new config finds them
+  // ready for it.
+  const PartitionLogOptions options = PartitionOptions(config);
+  for (int32_t p = 0; p < topic->partition_count(); ++p) {
+    topic->partition(p)->log().Reconfigure(options);
+  }
   topic->set_config(config);
   return absl::OkStatus();
 }
@@ -280,25 +288,38 @@ Syncer* LogState::syncer() {
 }
 
 absl::Status LogState::Close() {
-  MutexLock admin(&admin_mu_);
   if (closed()) return CheckOpen();
   absl::Status status;
   auto keep_first = [&status](const absl::Status& s) {
     if (status.ok() && !s.ok()) status = s;
   };
-  // Producers first: their pending batches go into the log while it is open.
+  // Producers first: their pending batches go into the log while it is
+  // open. Not under admin_mu_: a producer flushes under its own mutex,
+  // under which its sends take admin_mu_ to create topics
+  // (auto_create_topics).
   std::vector<std::function<absl::Status()>> flushers;
   {
     MutexLock lock(&mu_);
     for (const auto& [id, flush] : flushers_) flushers.push_back(flush);
   }
   for (const auto& flush : flushers) keep_first(flush());
+  MutexLock admin(&admin_mu_);
+  if (closed()) return CheckOpen();  // Closed by another thread meanwhile.
   closed_.store(true, std::memory_order_release);
+  changes_.Notify();  // Waiting consumers return kFailedPrecondition.
   {
-    // Joining these threads runs what they had queued (syncs, callbacks).
-    MutexLock lock(&services_mu_);
-    timer_.reset();
-    syncer_.reset();
+    // Joining these threads runs what they had queued (syncs, callbacks),
+    // which may ask for timer() or syncer(): join them without the lock
+    // (those calls see the log closed and get null).
+    std::unique_ptr<Timer> timer;
+    std::unique_ptr<Syncer> syncer;
+    {
+      MutexLock lock(&services_mu_);
+      timer = std::move(timer_);
+      syncer = std::move(syncer_);
+    }
+    timer.reset();
+    syncer.reset();
   }
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics;
   {

@@ -124,6 +124,9 @@ class LogState {
                                            std::shared_ptr<Topic>* topic = nullptr) const;
   // topics_generation(): changes whenever a topic is created or deleted.
   uint64_t topics_generation() const { return generation_.load(std::memory_order_acquire); }
+  // changes(): notified after a topic is created or deleted and when the log
+  // closes, so that a consumer waiting for records notices.
+  Notifier& changes() { return changes_; }
 
   // Flushers: callbacks Close() runs before closing the partitions (the
   // producers' Flush). Unregister before the callback's target dies.
@@ -169,6 +172,7 @@ class LogState {
 
   std::atomic<bool> closed_{false};
   std::atomic<uint64_t> generation_{0};
+  Notifier changes_;
 
   // Serialises topic creation and deletion (file work) without blocking
   // lookups, which take only mu_.

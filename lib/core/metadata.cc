@@ -1,5 +1,7 @@
 #include "core/metadata.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -88,25 +90,41 @@ absl::Status CheckLogFormat(FileSystem& fs, const std::string& dir) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> ListTopicFiles(FileSystem& fs, const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> names =
+      fs.ListDir(JoinPath(dir, std::string(kTopicsDir)));
+  if (absl::IsNotFound(names.status())) return std::vector<std::string>();
+  RETURN_IF_ERROR(names.status());
+  std::vector<std::string> topics;
+  for (std::string& name : *names) {
+    // Anything not named as a topic is a temporary a crash left behind.
+    if (ValidateTopicName(name).ok()) topics.push_back(std::move(name));
+  }
+  std::sort(topics.begin(), topics.end());
+  return topics;
+}
+
+absl::StatusOr<TopicConfig> ReadTopicConfig(FileSystem& fs, const std::string& dir,
+                                            std::string_view name) {
+  const std::string path = JoinPath(JoinPath(dir, std::string(kTopicsDir)), name);
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path));
+  ASSIGN_OR_RETURN(auto properties, ParseProperties(text));
+  TopicConfig config;
+  for (const auto& [key, value] : properties) {
+    if (absl::Status s = config.Set(key, value); !s.ok()) {
+      return absl::DataLossError(absl::StrCat(path, ": ", s.message()));
+    }
+  }
+  return config;
+}
+
 absl::StatusOr<std::map<std::string, TopicConfig>> LoadTopicConfigs(FileSystem& fs,
                                                                     const std::string& dir) {
-  const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
-  RETURN_IF_ERROR(fs.CreateDir(topics_dir));
-  ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(topics_dir));
+  RETURN_IF_ERROR(fs.CreateDir(JoinPath(dir, std::string(kTopicsDir))));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListTopicFiles(fs, dir));
   std::map<std::string, TopicConfig> topics;
-  for (const std::string& file : names) {
-    if (!file.ends_with(kTopicSuffix)) continue;  // A temporary left by a crash.
-    const std::string name = file.substr(0, file.size() - kTopicSuffix.size());
-    if (!ValidateTopicName(name).ok()) continue;
-    const std::string path = JoinPath(topics_dir, file);
-    ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path));
-    ASSIGN_OR_RETURN(auto properties, ParseProperties(text));
-    TopicConfig config;
-    for (const auto& [key, value] : properties) {
-      if (absl::Status s = config.Set(key, value); !s.ok()) {
-        return absl::DataLossError(absl::StrCat(path, ": ", s.message()));
-      }
-    }
+  for (const std::string& name : names) {
+    ASSIGN_OR_RETURN(TopicConfig config, ReadTopicConfig(fs, dir, name));
     topics.emplace(name, config);
   }
   return topics;
@@ -116,13 +134,14 @@ absl::Status SaveTopicConfig(FileSystem& fs, const std::string& dir, std::string
                              const TopicConfig& config) {
   const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
   RETURN_IF_ERROR(fs.CreateDir(topics_dir));
-  return WriteFileAtomically(fs, topics_dir, absl::StrCat(ToAbsl(name), ToAbsl(kTopicSuffix)),
-                             FormatProperties(config.ToMap(), absl::StrCat("topic ", ToAbsl(name))));
+  return WriteFileAtomically(fs, topics_dir, std::string(name),
+                             FormatProperties(config.ToMap(), absl::StrCat("topic ", ToAbsl(name))),
+                             kTopicTempSuffix);
 }
 
 absl::Status RemoveTopicConfig(FileSystem& fs, const std::string& dir, std::string_view name) {
   const std::string topics_dir = JoinPath(dir, std::string(kTopicsDir));
-  RETURN_IF_ERROR(fs.RemoveFile(JoinPath(topics_dir, absl::StrCat(ToAbsl(name), ToAbsl(kTopicSuffix)))));
+  RETURN_IF_ERROR(fs.RemoveFile(JoinPath(topics_dir, name)));
   return fs.SyncDir(topics_dir);
 }
 

@@ -1,17 +1,21 @@
 // The files that describe a log, beside its partitions' directories:
 //
-//   <dir>/meta.properties          format version of the log ("version=1")
-//   <dir>/.lock                    held by the process that has it open
-//   <dir>/topics/<name>.properties a topic's settings, by Kafka's names
+//   <dir>/meta.properties   format version of the log ("version=1")
+//   <dir>/.lock             held by the process that has it open
+//   <dir>/topics/<name>     a topic's settings, by Kafka's names
 //
 // Properties files are "key=value" lines ('#' starts a comment), replaced
-// atomically. See docs/FORMAT.md.
+// atomically. A topic's file is named exactly as the topic, with no suffix:
+// Kafka's names may be 249 characters long, and a file name can have only
+// 255. Its temporary, "<name>~tmp", is no valid topic name, so it can be
+// neither mistaken for a topic nor clash with one. See docs/FORMAT.md.
 #ifndef RILL_LIB_CORE_METADATA_H_
 #define RILL_LIB_CORE_METADATA_H_
 
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "rill/options.h"
@@ -24,7 +28,8 @@ inline constexpr int kLogFormatVersion = 1;
 inline constexpr std::string_view kMetaFile = "meta.properties";
 inline constexpr std::string_view kLockFile = ".lock";
 inline constexpr std::string_view kTopicsDir = "topics";
-inline constexpr std::string_view kTopicSuffix = ".properties";
+// Appended to a topic file's name while it is written.
+inline constexpr std::string_view kTopicTempSuffix = "~tmp";
 
 // ParseProperties(text): the key=value pairs of a properties file.
 // kDataLoss naming the line for a line that is neither.
@@ -49,7 +54,15 @@ absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir);
 // not a log).
 absl::Status CheckLogFormat(FileSystem& fs, const std::string& dir);
 
-// Topic settings.
+// Topic settings. ListTopicFiles(fs, dir): the names of the topics with a
+// settings file, sorted; none if the topics directory is missing. Read-only.
+absl::StatusOr<std::vector<std::string>> ListTopicFiles(FileSystem& fs, const std::string& dir);
+// ReadTopicConfig(fs, dir, name): one topic's settings; kDataLoss naming the
+// file for a setting it cannot take. Read-only.
+absl::StatusOr<TopicConfig> ReadTopicConfig(FileSystem& fs, const std::string& dir,
+                                            std::string_view name);
+// LoadTopicConfigs(fs, dir): every topic's settings (creates the topics
+// directory if missing).
 absl::StatusOr<std::map<std::string, TopicConfig>> LoadTopicConfigs(FileSystem& fs,
                                                                     const std::string& dir);
 absl::Status SaveTopicConfig(FileSystem& fs, const std::string& dir, std::string_view name,

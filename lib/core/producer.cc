@@ -27,6 +27,17 @@ namespace rill {
 using core::Partition;
 using core::Topic;
 
+namespace {
+
+// ForTopic(s, topic): `s`, or kNotFound when `topic` was deleted under the
+// operation that failed.
+absl::Status ForTopic(absl::Status s, const Topic& topic) {
+  if (s.ok() || !topic.deleted()) return s;
+  return absl::NotFoundError(absl::StrCat("topic ", topic.name(), " was deleted"));
+}
+
+}  // namespace
+
 class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
  public:
   Impl(std::shared_ptr<core::LogState> state, const ProducerOptions& options)
@@ -74,8 +85,12 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckSize(const Pending& p, const Record& record) const;
   size_t BatchLimit(const Topic& topic) const;
-  Completion AppendLocked(Pending* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // AppendLocked(p, tracked): appends p's batch. A tracked completion counts
+  // as outstanding until Complete() has run its callbacks; Flush waits for
+  // it, wherever that happens.
+  Completion AppendLocked(Pending* p, bool tracked = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Complete(std::vector<Completion> completions);
+  void Done();
   void RunCallbacks(Completion& c, const absl::Status& sync_status);
   void ArmTimer(int64_t when_us) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FlushDue();
@@ -93,8 +108,8 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   std::shared_ptr<Topic> last_topic_ ABSL_GUARDED_BY(mu_);
   bool timer_armed_ ABSL_GUARDED_BY(mu_) = false;
 
-  // Completions handed to the syncer and not yet run; the first error met
-  // since the last Flush.
+  // Tracked completions whose callbacks have not run yet; the first error
+  // met since the last Flush.
   Mutex outstanding_mu_;
   CondVar outstanding_done_;  // Signalled when outstanding_ drops to 0.
   int outstanding_ ABSL_GUARDED_BY(outstanding_mu_) = 0;
@@ -165,7 +180,11 @@ absl::Status Producer::Impl::CheckSize(const Pending& p, const Record& record) c
   return absl::OkStatus();
 }
 
-Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p) {
+Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p, bool tracked) {
+  if (tracked) {
+    MutexLock lock(&outstanding_mu_);
+    ++outstanding_;
+  }
   Completion c;
   c.topic = p->topic;
   c.partition = p->partition;
@@ -175,9 +194,7 @@ Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p) {
   } else {
     c.result = bytes.status();
   }
-  if (!c.result.ok() && p->topic->deleted()) {
-    c.result = absl::NotFoundError(absl::StrCat("topic ", p->topic->name(), " was deleted"));
-  }
+  if (!c.result.ok()) c.result = ForTopic(c.result.status(), *p->topic);
   c.callbacks.swap(p->callbacks);
   c.timestamps.swap(p->timestamps);
   p->builder->Reset();
@@ -189,7 +206,7 @@ Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p) {
 
 void Producer::Impl::RunCallbacks(Completion& c, const absl::Status& sync_status) {
   if (!c.result.ok() || !sync_status.ok()) {
-    const absl::Status& error = !c.result.ok() ? c.result.status() : sync_status;
+    const absl::Status error = !c.result.ok() ? c.result.status() : ForTopic(sync_status, *c.topic);
     NoteError(error);
     for (auto& [index, callback] : c.callbacks) callback(error);
     return;
@@ -209,30 +226,33 @@ void Producer::Impl::NoteError(const absl::Status& s) {
   if (first_error_.ok()) first_error_ = s;
 }
 
+void Producer::Impl::Done() {
+  MutexLock lock(&outstanding_mu_);
+  if (--outstanding_ == 0) outstanding_done_.SignalAll();
+}
+
 void Producer::Impl::Complete(std::vector<Completion> completions) {
   for (Completion& c : completions) {
     const bool sync = options_.durability == Durability::kPowerLoss && c.result.ok();
     if (!sync) {
       RunCallbacks(c, absl::OkStatus());
+      Done();
       continue;
     }
     core::Syncer* syncer = state_->syncer();
     if (syncer == nullptr) {
-      // No background threads: sync here.
+      // No background threads (or the log is closing): sync here.
       RunCallbacks(c, c.partition->log().Sync());
+      Done();
       continue;
-    }
-    {
-      MutexLock lock(&outstanding_mu_);
-      ++outstanding_;
     }
     auto shared = std::make_shared<Completion>(std::move(c));
     Partition* partition = shared->partition;
-    syncer->Submit(shared->topic, partition, [self = shared_from_this(), shared](const absl::Status& s) {
-      self->RunCallbacks(*shared, s);
-      MutexLock lock(&self->outstanding_mu_);
-      if (--self->outstanding_ == 0) self->outstanding_done_.SignalAll();
-    });
+    syncer->Submit(shared->topic, partition,
+                   [self = shared_from_this(), shared](const absl::Status& s) {
+                     self->RunCallbacks(*shared, s);
+                     self->Done();
+                   });
   }
 }
 
@@ -317,12 +337,12 @@ absl::StatusOr<RecordPosition> Producer::Impl::Send(std::string_view topic_name,
     if (!p->builder->empty()) completions.push_back(AppendLocked(p));
     timestamp = record.timestamp.value_or(now);
     p->builder->Add(record, now);
-    mine = AppendLocked(p);
+    mine = AppendLocked(p, /*tracked=*/false);  // Send reports it itself.
   }
   Complete(std::move(completions));
   RETURN_IF_ERROR(mine.result.status());
   if (options_.durability == Durability::kPowerLoss) {
-    RETURN_IF_ERROR(mine.partition->log().Sync());
+    RETURN_IF_ERROR(ForTopic(mine.partition->log().Sync(), *mine.topic));
   }
   return RecordPosition{.topic = mine.topic->name(),
                         .partition = mine.partition->id(),

@@ -22,8 +22,8 @@ absl::StatusOr<std::string> ReadFileToString(FileSystem& fs, const std::string& 
 }
 
 absl::Status WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
-                                 std::string_view data) {
-  const std::string tmp = JoinPath(dir, name + ".tmp");
+                                 std::string_view data, std::string_view temp_suffix) {
+  const std::string tmp = JoinPath(dir, name + std::string(temp_suffix));
   {
     auto file = fs.OpenFile(tmp, OpenMode::kTruncate);
     if (!file.ok()) return file.status();

@@ -156,11 +156,12 @@ inline std::string JoinPath(std::string_view dir, std::string_view name) {
 // ReadFileToString(fs, path): the whole content of a (small) file.
 absl::StatusOr<std::string> ReadFileToString(FileSystem& fs, const std::string& path);
 
-// WriteFileAtomically(fs, dir, name, data): replaces dir/name with `data`
-// so that after a crash or power loss it holds either the old or the new
-// content: write a temporary, sync it, rename it over, sync the directory.
+// WriteFileAtomically(fs, dir, name, data, temp_suffix): replaces dir/name
+// with `data` so that after a crash or power loss it holds either the old or
+// the new content: write dir/<name><temp_suffix>, sync it, rename it over,
+// sync the directory. A crash may leave the temporary behind.
 absl::Status WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
-                                 std::string_view data);
+                                 std::string_view data, std::string_view temp_suffix = ".tmp");
 
 }  // namespace rill
 

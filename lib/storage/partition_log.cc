@@ -58,6 +58,10 @@ struct PartitionLog::Checkpointer {
 
 PartitionLog::PartitionLog(FileSystem& fs, std::string dir, const PartitionLogOptions& options)
     : fs_(fs), dir_(std::move(dir)), options_(options) {
+  settings_ = Settings{.segment = options_.segment,
+                       .segment_ms = options_.segment_ms,
+                       .max_batch_bytes = options_.max_batch_bytes,
+                       .log_append_time = options_.log_append_time};
   LogSink sink = options_.log_sink ? options_.log_sink : StderrLogSink();
   checkpointer_ = std::make_shared<Checkpointer>(fs_, dir_, std::move(sink));
 }
@@ -250,28 +254,28 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
     return absl::InvalidArgumentError(
         absl::StrFormat("expected one batch of %d bytes, got %d bytes", h.size(), batch.size()));
   }
-  if (batch.size() > options_.max_batch_bytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "batch of %d bytes is larger than max.message.bytes (%d)", batch.size(),
-        options_.max_batch_bytes));
-  }
-  if (batch.size() > options_.segment.max_bytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "batch of %d bytes is larger than segment.bytes (%d)", batch.size(),
-        options_.segment.max_bytes));
-  }
-  if (options_.check_crc_on_append) RETURN_IF_ERROR(CheckBatch(batch, &h));
 
+  if (options_.check_crc_on_append) RETURN_IF_ERROR(CheckBatch(batch, &h));
   MutexLock lock(&append_mu_);
+  if (batch.size() > settings_.max_batch_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("batch of %d bytes is larger than max.message.bytes (%d)", batch.size(),
+                        settings_.max_batch_bytes));
+  }
+  if (batch.size() > settings_.segment.max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("batch of %d bytes is larger than segment.bytes (%d)", batch.size(),
+                        settings_.segment.max_bytes));
+  }
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   const int64_t now = options_.clock->NowMillis();
   h.base_offset = end_offset_.load(std::memory_order_relaxed);
-  const bool aged = options_.segment_ms > 0 && active_->first_append_ms() >= 0 &&
-                    now - active_->first_append_ms() >= options_.segment_ms;
+  const bool aged = settings_.segment_ms > 0 && active_->first_append_ms() >= 0 &&
+                    now - active_->first_append_ms() >= settings_.segment_ms;
   if (active_->sealed() || aged || !active_->RoomFor(batch.size(), h.last_offset())) {
     RETURN_IF_ERROR(RollLocked());
   }
-  const int64_t append_time = options_.log_append_time ? now : -1;
+  const int64_t append_time = settings_.log_append_time ? now : -1;
   bool populate = false;
   RETURN_IF_ERROR(active_->Append(batch, h, append_time, now, &populate));
   recovery_point_current_ = false;
@@ -282,6 +286,14 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
     }
   }
   return AppendResult{h.base_offset, h.last_offset(), append_time};
+}
+
+void PartitionLog::Reconfigure(const PartitionLogOptions& options) {
+  MutexLock lock(&append_mu_);
+  settings_ = Settings{.segment = options.segment,
+                       .segment_ms = options.segment_ms,
+                       .max_batch_bytes = options.max_batch_bytes,
+                       .log_append_time = options.log_append_time};
 }
 
 absl::Status PartitionLog::Roll() {
@@ -300,7 +312,7 @@ absl::Status PartitionLog::RollLocked() {
   }
   const int64_t base = end_offset_.load(std::memory_order_relaxed);
   ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
-                   Segment::Create(fs_, dir_, base, options_.segment));
+                   Segment::Create(fs_, dir_, base, settings_.segment));
   {
     MutexLock lock(&segments_mu_);
     segments_.push_back(Slot{base, segment});
@@ -346,22 +358,23 @@ absl::Status PartitionLog::Sync() {
     uint64_t active_end = 0;
     int64_t end = 0;
     bool sync_dir = false;
-    absl::Status s;
     {
       MutexLock append_lock(&append_mu_);
       if (closed_) {
-        // Closed since the check above: Close synced everything, but the
-        // segments are gone.
-        s = absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
-      } else {
-        sealed.swap(unsynced_sealed_);
-        active = active_;
-        active_end = active->size();
-        end = end_offset_.load(std::memory_order_relaxed);
-        sync_dir = dir_unsynced_;
-        dir_unsynced_ = false;
+        // Closed since the check above.
+        sync_mu_.Lock();
+        sync_running_ = false;
+        sync_done_.SignalAll();
+        return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
       }
+      sealed.swap(unsynced_sealed_);
+      active = active_;
+      active_end = active->size();
+      end = end_offset_.load(std::memory_order_relaxed);
+      sync_dir = dir_unsynced_;
+      dir_unsynced_ = false;
     }
+    absl::Status s;
     for (const auto& segment : sealed) {
       if (s.ok()) s = segment->SyncData();
     }
@@ -410,21 +423,36 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
     if (segment == nullptr) return ReadResult{};  // The offset fell in a gap at the end.
     ASSIGN_OR_RETURN(const uint64_t position, segment->FindBatch(offset));
     ASSIGN_OR_RETURN(std::span<const char> bytes, segment->Read(position, max_bytes));
-    if (!bytes.empty()) return ReadResult{std::move(segment), bytes};
+    if (!bytes.empty()) return ReadResult{std::move(segment), UpTo(bytes, end)};
     if (!segment->sealed()) return ReadResult{};
   }
 }
 
+std::span<const char> PartitionLog::UpTo(std::span<const char> batches, int64_t end) {
+  // A segment shows an appended batch a moment before end_offset() moves
+  // past it. Returning it would let a reader's position run ahead of
+  // end_offset(), where the next Read() calls it out of range.
+  size_t keep = 0;
+  while (keep < batches.size()) {
+    const BatchHeader h = DecodeBatchHeader(batches.data() + keep);
+    if (h.last_offset() >= end) break;
+    keep += h.size();
+  }
+  return batches.first(keep);
+}
+
 absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
+  // Nothing past the end as it is now (see UpTo()).
+  const int64_t end = end_offset();
   for (size_t index = 0;; ++index) {
     ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, SegmentAt(index));
     if (segment == nullptr && index == 0) {
       return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
     }
-    if (segment == nullptr) return end_offset();
+    if (segment == nullptr) return end;
     if (segment->max_timestamp() < ts) continue;
     ASSIGN_OR_RETURN(const int64_t offset, segment->OffsetForTimestamp(ts));
-    if (offset < segment->next_offset()) return offset;
+    if (offset < segment->next_offset()) return std::min(offset, end);
   }
 }
 
@@ -449,6 +477,11 @@ absl::Status PartitionLog::Close() {
   keep_first(active_->SyncData());
   if (status.ok() && !recovery_point_current_) {
     keep_first(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
+  }
+  if (status.ok()) {
+    // Everything is durable: a Sync() that comes late has nothing to do.
+    MutexLock sync_lock(&sync_mu_);
+    synced_offset_ = std::max(synced_offset_, end_offset_.load(std::memory_order_relaxed));
   }
   active_.reset();
   MutexLock segments_lock(&segments_mu_);

@@ -96,7 +96,8 @@ class PartitionLog {
   const std::atomic<int64_t>& end_offset_atomic() const { return end_offset_; }
 
   // Read(offset, max_bytes): batches from the one holding `offset`, about
-  // max_bytes of them but at least one. Empty at the end of the log.
+  // max_bytes of them but at least one, none past end_offset() as the call
+  // found it. Empty at the end of the log.
   // kOutOfRange if `offset` is before start_offset() or after
   // end_offset(). The batches stop before a damaged one; kDataLoss (file and
   // position named) if the batch holding `offset` is damaged.
@@ -110,6 +111,12 @@ class PartitionLog {
   // (survives a loss of power). Concurrent callers share syncs.
   // kFailedPrecondition once closed (Close made everything durable).
   absl::Status Sync();
+
+  // Reconfigure(options): adopts options.segment (for segments created from
+  // now on), segment_ms, max_batch_bytes and log_append_time for the appends
+  // that follow, as a topic's settings change while it is open. The other
+  // fields of `options` are ignored.
+  void Reconfigure(const PartitionLogOptions& options);
 
   // Roll(): seals the active segment and starts a new one, if the active one
   // holds anything.
@@ -135,14 +142,25 @@ class PartitionLog {
   PartitionLog(FileSystem& fs, std::string dir, const PartitionLogOptions& options);
   absl::Status Recover(RecoveryReport* report);
   absl::StatusOr<std::shared_ptr<Segment>> SegmentAt(size_t index) const;
+  // UpTo(batches, end): the leading batches that end before offset `end`.
+  static std::span<const char> UpTo(std::span<const char> batches, int64_t end);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   void Log(LogSeverity severity, const std::string& message) const;
 
   FileSystem& fs_;
   const std::string dir_;
+  // As opened. Appends follow settings_ instead where the two differ.
   const PartitionLogOptions options_;
 
   mutable Mutex append_mu_ ABSL_ACQUIRED_BEFORE(segments_mu_);
+  // What Reconfigure() changes.
+  struct Settings {
+    SegmentOptions segment;  // For new segments.
+    int64_t segment_ms = 0;
+    uint32_t max_batch_bytes = 0;
+    bool log_append_time = false;
+  };
+  Settings settings_ ABSL_GUARDED_BY(append_mu_);
   std::shared_ptr<Segment> active_ ABSL_GUARDED_BY(append_mu_);
   bool closed_ ABSL_GUARDED_BY(append_mu_) = false;
   // Whether the recovery point on disk already says what Close() would

@@ -346,11 +346,10 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
 
 void Segment::PopulateAhead() {
   const uint64_t target = std::min(options_.max_bytes, size() + options_.populate_ahead);
-  bool allocated = false;
+  bool allocated;
   {
-    // Seal sets sealed() under populate_mu_ before it trims the file: check
-    // and allocate under it too, or a task that runs late (after a roll or a
-    // Close) grows a trimmed file back with zeros.
+    // Not once sealed: Seal() trims the file to its data, and growing it
+    // again would leave the segment longer than its recovery point says.
     MutexLock lock(&populate_mu_);
     allocated = !sealed() && log_->EnsureAllocated(target, options_.allocation_chunk).ok();
   }
