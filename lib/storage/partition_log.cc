@@ -198,14 +198,7 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentAt(size_t index) const {
-  {
-    absl::ReaderMutexLock lock(&segments_mu_);
-    if (index >= segments_.size()) return nullptr;
-    if (segments_[index].segment != nullptr) return segments_[index].segment;
-  }
-  absl::MutexLock lock(&segments_mu_);
-  if (index >= segments_.size()) return nullptr;
+absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::LoadSlot(size_t index) const {
   Slot& slot = segments_[index];
   if (slot.segment == nullptr) {
     ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
@@ -215,6 +208,36 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentAt(size_t index) c
     slot.segment = std::move(segment);
   }
   return slot.segment;
+}
+
+absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentFrom(int64_t offset,
+                                                                   const Segment* after,
+                                                                   bool clamp) const {
+  // Segments may leave the front, or be merged, between two calls: look up
+  // by offset every time, never by position in the list.
+  auto find = [&]() -> absl::StatusOr<size_t> {
+    if (segments_.empty()) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+    if (offset < segments_.front().base_offset && !clamp) {
+      return absl::OutOfRangeError(absl::StrFormat("offset %d is outside the log [%d, %d] of %s",
+                                                   offset, segments_.front().base_offset,
+                                                   end_offset(), dir_));
+    }
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                               [](int64_t o, const Slot& s) { return o < s.base_offset; });
+    size_t index = it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
+    if (after != nullptr && segments_[index].segment.get() == after) ++index;
+    return index;
+  };
+  {
+    absl::ReaderMutexLock lock(&segments_mu_);
+    ASSIGN_OR_RETURN(const size_t index, find());
+    if (index >= segments_.size()) return nullptr;
+    if (segments_[index].segment != nullptr) return segments_[index].segment;
+  }
+  absl::MutexLock lock(&segments_mu_);
+  ASSIGN_OR_RETURN(const size_t index, find());
+  if (index >= segments_.size()) return nullptr;
+  return LoadSlot(index);
 }
 
 int64_t PartitionLog::start_offset() const {
@@ -229,10 +252,14 @@ int PartitionLog::segment_count() const {
 
 uint64_t PartitionLog::size_bytes() const {
   uint64_t total = 0;
-  for (size_t i = 0;; ++i) {
-    auto segment = SegmentAt(i);
-    if (!segment.ok() || *segment == nullptr) break;
-    total += (*segment)->size();
+  std::shared_ptr<Segment> segment;
+  int64_t at = 0;
+  for (;;) {
+    auto next = SegmentFrom(at, segment.get(), /*clamp=*/true);
+    if (!next.ok() || *next == nullptr) break;
+    segment = *std::move(next);
+    total += segment->size();
+    at = std::max(at, segment->next_offset());
   }
   return total;
 }
@@ -388,36 +415,31 @@ absl::Status PartitionLog::Sync() {
 absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) const {
   const int64_t end = end_offset();
   if (offset == end) return ReadResult{};
-  size_t index;
-  {
-    absl::ReaderMutexLock lock(&segments_mu_);
-    if (segments_.empty()) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
-    if (offset < segments_.front().base_offset || offset > end) {
-      return absl::OutOfRangeError(absl::StrFormat("offset %d is outside the log [%d, %d] of %s",
-                                                   offset, segments_.front().base_offset, end,
-                                                   dir_));
-    }
-    auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
-                               [](int64_t o, const Slot& s) { return o < s.base_offset; });
-    index = static_cast<size_t>(it - segments_.begin()) - 1;
+  if (offset > end) {
+    return absl::OutOfRangeError(
+        absl::StrFormat("offset %d is past the end (%d) of %s", offset, end, dir_));
   }
-  for (;; ++index) {
-    ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, SegmentAt(index));
+  std::shared_ptr<Segment> segment;
+  int64_t at = offset;
+  for (;;) {
+    // The segment holding `offset`; then, past its end, the next ones.
+    ASSIGN_OR_RETURN(segment, SegmentFrom(at, segment.get(), /*clamp=*/false));
     if (segment == nullptr) return ReadResult{};  // The offset fell in a gap at the end.
     ASSIGN_OR_RETURN(const uint64_t position, segment->FindBatch(offset));
     ASSIGN_OR_RETURN(std::span<const char> bytes, segment->Read(position, max_bytes));
     if (!bytes.empty()) return ReadResult{std::move(segment), bytes};
     if (!segment->sealed()) return ReadResult{};
+    at = std::max(at, segment->next_offset());
   }
 }
 
 absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
-  for (size_t index = 0;; ++index) {
-    ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, SegmentAt(index));
-    if (segment == nullptr && index == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
-    }
+  std::shared_ptr<Segment> segment;
+  int64_t at = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(segment, SegmentFrom(at, segment.get(), /*clamp=*/true));
     if (segment == nullptr) return end_offset();
+    at = std::max(at, segment->next_offset());
     if (segment->max_timestamp() < ts) continue;
     ASSIGN_OR_RETURN(const int64_t offset, segment->OffsetForTimestamp(ts));
     if (offset < segment->next_offset()) return offset;

@@ -134,7 +134,15 @@ class PartitionLog {
 
   PartitionLog(FileSystem& fs, std::string dir, const PartitionLogOptions& options);
   absl::Status Recover(RecoveryReport* report);
-  absl::StatusOr<std::shared_ptr<Segment>> SegmentAt(size_t index) const;
+  // SegmentFrom(offset, after, clamp): the segment holding `offset` (the
+  // last one whose base is at or below it), opening it if needed -- or the
+  // one after it, if that is `after`. Null past the last segment.
+  // kOutOfRange when `offset` lies before the first segment, unless `clamp`
+  // (then the first segment); kFailedPrecondition once closed.
+  absl::StatusOr<std::shared_ptr<Segment>> SegmentFrom(int64_t offset, const Segment* after,
+                                                       bool clamp) const;
+  absl::StatusOr<std::shared_ptr<Segment>> LoadSlot(size_t index) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(segments_mu_);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   void Log(LogSeverity severity, const std::string& message) const;
 
