@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "storage/checkpointer.h"
 #include "storage/recovery_point.h"
 #include "storage/segment_format.h"
+#include "storage/segment_swap.h"
 #include "util/status_macros.h"
 
 namespace rill {
@@ -22,39 +24,6 @@ std::string ParentDir(std::string_view path) {
 }
 
 }  // namespace
-
-// Advances the recovery point as sealed segments become durable. Shared with
-// background tasks, which may finish after the PartitionLog is gone.
-struct PartitionLog::Checkpointer {
-  Checkpointer(FileSystem& f, std::string d, LogSink s)
-      : fs(f), dir(std::move(d)), sink(std::move(s)) {}
-
-  // OnSynced(base): the sealed segment `base` is durable. Once it and every
-  // segment before it are, the recovery point moves to the first segment
-  // that is not.
-  void OnSynced(int64_t base) {
-    absl::MutexLock lock(&mu);
-    syncing.erase(base);
-    if (closed) return;
-    const int64_t point = syncing.empty() ? active_base : *syncing.begin();
-    if (point <= written_base) return;
-    if (absl::Status s = WriteRecoveryPoint(fs, dir, {point, 0}); !s.ok()) {
-      sink(LogSeverity::kWarning, absl::StrCat("cannot record recovery point in ", dir, ": ",
-                                               s.message()));
-      return;
-    }
-    written_base = point;
-  }
-
-  FileSystem& fs;
-  const std::string dir;
-  const LogSink sink;
-  absl::Mutex mu;
-  bool closed ABSL_GUARDED_BY(mu) = false;
-  std::set<int64_t> syncing ABSL_GUARDED_BY(mu);
-  int64_t active_base ABSL_GUARDED_BY(mu) = 0;
-  int64_t written_base ABSL_GUARDED_BY(mu) = -1;
-};
 
 PartitionLog::PartitionLog(FileSystem& fs, std::string dir, const PartitionLogOptions& options)
     : fs_(fs), dir_(std::move(dir)), options_(options) {
@@ -87,6 +56,9 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(
 }
 
 absl::Status PartitionLog::Recover(RecoveryReport* report) {
+  // A compaction that a crash interrupted: finish or undo it first, so that
+  // the segments listed below are one consistent set.
+  RETURN_IF_ERROR(FinishSwaps(fs_, dir_, report));
   ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.ListDir(dir_));
   std::vector<int64_t> bases;
   for (const std::string& name : names) {
@@ -194,7 +166,7 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
   }
   absl::MutexLock lock(&checkpointer_->mu);
   checkpointer_->active_base = active_->base_offset();
-  checkpointer_->written_base = point_base;
+  checkpointer_->written_base = recovered ? active_->base_offset() : point_base;
   return absl::OkStatus();
 }
 
