@@ -37,6 +37,14 @@ struct PartitionLog::Checkpointer {
     if (!closed) (void)AdvanceLocked(-1);
   }
 
+  // Drop(base): the segment `base` was deleted. It no longer holds the
+  // recovery point back; the point on disk moves at the next advance (a
+  // point naming a deleted segment only makes recovery check more).
+  void Drop(int64_t base) {
+    absl::MutexLock lock(&mu);
+    syncing.erase(base);
+  }
+
   // Forget(bases, must_pass): the segments `bases` left the log (or were
   // replaced by a synced copy). Returns once the recovery point on disk lies
   // past segment `must_pass` (-1: no such demand), or the error that

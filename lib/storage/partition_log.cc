@@ -309,6 +309,7 @@ absl::Status PartitionLog::RollLocked() {
   }
   if (options_.background != nullptr) {
     options_.background->Schedule([old, checkpointer = checkpointer_] {
+      if (old->removed()) return;  // Deleted or compacted away meanwhile.
       if (absl::Status s = old->SyncData(); !s.ok()) {
         checkpointer->sink(LogSeverity::kWarning,
                            absl::StrCat("syncing sealed segment ", old->path(), ": ", s.message()));
@@ -359,7 +360,7 @@ absl::Status PartitionLog::Sync() {
       }
     }
     for (const auto& segment : sealed) {
-      if (s.ok()) s = segment->SyncData();
+      if (s.ok() && !segment->removed()) s = segment->SyncData();
     }
     if (s.ok()) s = active->SyncTo(active_end);
     if (s.ok() && sync_dir) s = fs_.SyncDir(dir_);

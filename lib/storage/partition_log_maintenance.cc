@@ -3,7 +3,6 @@
 // append path: the append lock is taken only for in-memory bookkeeping, and
 // file work (unlinks, renames, syncs) happens under maintenance_mu_ alone.
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -121,6 +120,7 @@ absl::StatusOr<DeletedSegments> PartitionLog::DeleteOldestSegments(int64_t count
       if (segments_.size() < 2 || segments_.front().segment != victim) break;
       segments_.erase(segments_.begin());
     }
+    victim->MarkRemoved();
     Count(counters.segments, 1);
     Count(counters.records, *records);
     counters.bytes.fetch_add(victim->size(), std::memory_order_relaxed);
@@ -171,7 +171,6 @@ absl::Status PartitionLog::ReplaceSegments(const std::vector<int64_t>& replaced,
     return absl::InvalidArgumentError("a cleaned segment replaces segments from its own base on");
   }
   const int64_t base = replaced.front();
-  const int64_t last_base = replaced.back();
   absl::MutexLock maintenance(&maintenance_mu_);
   auto discard = [&](absl::Status s) {
     cleaned.reset();
@@ -183,19 +182,9 @@ absl::Status PartitionLog::ReplaceSegments(const std::vector<int64_t>& replaced,
         absl::StrCat(dir_, ": an interrupted compaction awaits the next open")));
   }
 
-  // The replaced segments must all still be there, sealed; and every
-  // segment up to them that is not known to be synced is synced now, so
-  // that the recovery point can move past the copy before it is committed:
-  // a copy ends where its last replaced segment did, and recovery checks
-  // only what follows the point.
+  // The replaced segments must all still be there, sealed.
   std::vector<std::shared_ptr<Segment>> olds;
-  std::vector<std::shared_ptr<Segment>> to_sync;
   {
-    std::set<int64_t> unsynced;
-    {
-      absl::MutexLock lock(&checkpointer_->mu);
-      unsynced = checkpointer_->syncing;
-    }
     absl::MutexLock lock(&segments_mu_);
     if (segments_.empty()) {
       return discard(absl::FailedPreconditionError(absl::StrCat(dir_, " is closed")));
@@ -212,18 +201,7 @@ absl::Status PartitionLog::ReplaceSegments(const std::vector<int64_t>& replaced,
       olds.push_back(std::move(segment));
       ++index;
     }
-    for (size_t i = 0; i < index; ++i) {
-      if (unsynced.count(segments_[i].base_offset) > 0 && segments_[i].segment != nullptr) {
-        to_sync.push_back(segments_[i].segment);
-      }
-    }
   }
-  std::vector<int64_t> synced = replaced;
-  for (const auto& segment : to_sync) {
-    if (absl::Status s = segment->SyncData(); !s.ok()) return discard(s);
-    synced.push_back(segment->base_offset());
-  }
-  if (absl::Status s = checkpointer_->Forget(synced, last_base); !s.ok()) return discard(s);
 
   // Commit: the copy's .log gets its .swap name.
   if (absl::Status s =
@@ -274,6 +252,16 @@ absl::Status PartitionLog::ReplaceSegments(const std::vector<int64_t>& replaced,
       it->segment = *fresh;
       segments_.erase(it + 1, it + static_cast<std::ptrdiff_t>(olds.size()));
     }
+  }
+  for (const auto& old : olds) old->MarkRemoved();
+  // The copy was synced before it was committed: the old segments no longer
+  // hold the recovery point back. (Were the point left before the copy,
+  // recovery would check the copy, which ends where the segments it replaced
+  // did; it would find it whole.)
+  if (absl::Status s = checkpointer_->Forget(replaced, -1);
+      !s.ok() && !absl::IsFailedPrecondition(s)) {
+    Log(LogSeverity::kWarning,
+        absl::StrCat("advancing the recovery point of ", dir_, ": ", s.message()));
   }
   Count(compacted_.segments, static_cast<int64_t>(olds.size()));
   Count(compacted_.records, records_removed);

@@ -127,6 +127,11 @@ class Segment {
   // up to whole blocks: the space they take on the device.
   uint64_t file_bytes() const;
 
+  // MarkRemoved(): the segment's files were deleted (or replaced); syncing
+  // it is pointless from now on. removed(): whether that happened.
+  void MarkRemoved() { removed_.store(true, std::memory_order_release); }
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
+
   // RecordCount(): the number of records in the segment's batches (the sum
   // of their recordsCount). Known without reading when the segment was
   // written or recovered by this process; otherwise the batch headers are
@@ -230,6 +235,7 @@ class Segment {
   std::atomic<int64_t> next_offset_;
   std::atomic<int64_t> max_timestamp_{-1};
   std::atomic<bool> sealed_{false};
+  std::atomic<bool> removed_{false};
   // Bytes [0, verified_) are known good: every batch passes its CRC and its
   // offsets follow the previous batch's. Read without the lock on the fast
   // path; advanced under it, together with the last offset there.
