@@ -80,9 +80,10 @@ absl::StatusOr<std::shared_ptr<LogState>> LogState::Open(FileSystem* fs, std::st
        }});
   RETURN_IF_ERROR(state->maintenance_->Remeasure(state->TopicViews()).status());
   const int64_t interval_us = absl::ToInt64Microseconds(options.maintenance_interval);
-  if (Timer* timer = state->timer(); timer != nullptr && interval_us > 0 &&
-                                     options.maintenance_interval != absl::InfiniteDuration()) {
-    state->maintenance_->Start(state->background_.get(), timer, interval_us);
+  if (interval_us > 0 && options.maintenance_interval != absl::InfiniteDuration()) {
+    if (Timer* timer = state->timer(); timer != nullptr) {
+      state->maintenance_->Start(state->background_.get(), timer, interval_us);
+    }
   }
   return state;
 }
