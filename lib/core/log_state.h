@@ -150,6 +150,8 @@ class LogState {
   MaintenanceReport RunMaintenance();
   // disk(): the log's disk usage and budget.
   const std::shared_ptr<retention::LogAccount>& disk() const { return disk_; }
+  // maintenance(): what runs the maintenance passes.
+  retention::Maintenance& maintenance() { return *maintenance_; }
 
   Clock* clock() const { return clock_; }
   const LogSink& log_sink() const { return sink_; }

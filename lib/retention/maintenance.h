@@ -79,6 +79,12 @@ class Maintenance : public std::enable_shared_from_this<Maintenance> {
   // Returns once none runs.
   void Stop();
 
+  // running(): whether a pass is under way (for benchmarks and tests).
+  bool running() {
+    absl::MutexLock lock(&mu_);
+    return busy_;
+  }
+
   // Remeasure(topics): measures every file of the log and corrects the
   // disk counts; returns the log's total.
   absl::StatusOr<uint64_t> Remeasure(const std::vector<TopicView>& topics);
