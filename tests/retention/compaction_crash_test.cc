@@ -253,5 +253,34 @@ TEST_CASE("A cleaning cut short at any file operation recovers after a power los
   CHECK(countdown > 30);
 }
 
+TEST_CASE("A compacted partition whose recovery point is lost is checked whole and kept whole",
+          "[retention][compaction][crash]") {
+  testing::TestFs t(GENERATE(testing::FsKind::kMem, testing::FsKind::kPosix));
+  INFO(t.name());
+  const std::string dir = t.Join("p");
+  const PartitionLogOptions options = testing::TestLogOptions(8 << 10);
+  {
+    auto log = Unwrap(PartitionLog::Open(t.fs(), dir, options, nullptr));
+    AppendKeyed(*log, 1500, 40, kSeed);
+    REQUIRE_OK(log->Roll());
+    retention::CleanState state;
+    retention::CleaningJob job(log.get(), CompactConfig(), 1'800'000'000'000, &state);
+    while (!Unwrap(job.Step(1 << 20))) {
+    }
+    REQUIRE(job.result().records_removed > 1000);
+    REQUIRE_OK(log->Close());
+  }
+  // Every segment is recovered now -- each compacted one ends short of its
+  // records' last offsets but where the next segment begins, so none is
+  // taken for a cut.
+  REQUIRE_OK(t.fs().RemoveFile(JoinPath(dir, std::string(segment::kRecoveryPointFile))));
+  RecoveryReport report;
+  auto log = Unwrap(PartitionLog::Open(t.fs(), dir, options, &report));
+  CHECK(report.segments_checked > 1);
+  CHECK_FALSE(report.dropped_anything());
+  CHECK(log->end_offset() == 1500);
+  CHECK_OK(testing::CheckKeyedLog(*log, 40, kSeed, /*exact=*/true));
+}
+
 }  // namespace
 }  // namespace rill
