@@ -298,5 +298,26 @@ TEST_CASE("Consumers reading while the cleaner works see a consistent log",
   CHECK(scans.load() >= 3);
 }
 
+TEST_CASE("The log's background thread compacts while a producer writes, and stops with the log",
+          "[retention][compaction]") {
+  constexpr int kKeys = 100;
+  constexpr uint64_t kSeed = 11;
+  auto log = Unwrap(
+      Log::OpenInMemory({.background_threads = 1, .maintenance_interval = absl::Milliseconds(1)}));
+  REQUIRE_OK(log->CreateTopic("t", CompactConfig()));
+  Producer producer(*log);
+  int64_t written = 0;
+  // Until a pass has compacted something (no bound on how long that takes
+  // but the data written meanwhile), then some more.
+  while (Unwrap(log->DescribeTopic("t")).removed.compacted_records == 0 || written < 20'000) {
+    REQUIRE(Unwrap(producer.Send("t", ToRecord(OpAt(written, kKeys, kSeed)))).offset == written);
+    ++written;
+  }
+  const PartitionLog& p = PartitionOf(*log);
+  CHECK_OK(testing::CheckKeyedLog(p, kKeys, kSeed, /*exact=*/false));
+  CHECK(Unwrap(testing::ReadAll(p)).size() < static_cast<size_t>(written));
+  REQUIRE_OK(log->Close());
+}
+
 }  // namespace
 }  // namespace rill
