@@ -35,7 +35,7 @@ namespace {
 using testing::OpAt;
 using testing::Unwrap;
 
-constexpr int kKeys = 1000;
+constexpr int kKeys = 500;
 constexpr uint64_t kSeed = 77;
 
 // What the child tells the parent, in memory both share.
@@ -129,7 +129,7 @@ TEST_CASE("A cleaning killed at random points always reopens to a correct log",
     auto log = Unwrap(Log::Open(dir, Quiet()));
     REQUIRE_OK(log->CreateTopic("t", CompactConfig()));
     Producer producer(*log);
-    REQUIRE_OK(SendOps(*log, producer, 6000));
+    REQUIRE_OK(SendOps(*log, producer, 4000));
   }
   void* memory =
       mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -154,7 +154,7 @@ TEST_CASE("A cleaning killed at random points always reopens to a correct log",
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
     // Kill soon after the pass starts, or anywhere in it.
-    const uint64_t window = rng() % 2 == 0 ? 20000 : 250000;
+    const uint64_t window = rng() % 2 == 0 ? 10000 : 80000;
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % window));
     if (shared->in_maintenance.load() == 1) ++kills_while_cleaning;
     child.Kill();
@@ -258,7 +258,7 @@ TEST_CASE("A compacted partition whose recovery point is lost is checked whole a
   testing::TestFs t(GENERATE(testing::FsKind::kMem, testing::FsKind::kPosix));
   INFO(t.name());
   const std::string dir = t.Join("p");
-  const PartitionLogOptions options = testing::TestLogOptions(8 << 10);
+  const PartitionLogOptions options = testing::TestLogOptions(32 << 10);
   {
     auto log = Unwrap(PartitionLog::Open(t.fs(), dir, options, nullptr));
     AppendKeyed(*log, 1500, 40, kSeed);
