@@ -23,6 +23,7 @@
 #include "rill/export.h"
 #include "rill/options.h"
 #include "rill/recovery.h"
+#include "rill/retention.h"
 #include "rill/types.h"
 
 namespace rill {
@@ -40,12 +41,20 @@ struct PartitionDescription {
   int32_t segments = 0;
   // Bytes of record batches in the partition's segments.
   uint64_t bytes = 0;
+  // What retention, disk limits and compaction removed from the partition
+  // since the log was opened.
+  RemovalCounts removed = {};
 };
 
 struct TopicDescription {
   std::string name = {};
   TopicConfig config = {};
   std::vector<PartitionDescription> partitions = {};
+  // The partitions' removals, summed.
+  RemovalCounts removed = {};
+  // Bytes the topic's files take on the device (what quota.bytes limits),
+  // as last counted.
+  uint64_t disk_bytes = 0;
 };
 
 class RILL_EXPORT Log {
@@ -113,10 +122,17 @@ class RILL_EXPORT Log {
   // Sync(): makes everything appended so far durable (survive a power loss).
   absl::Status Sync();
 
-  // RunMaintenance(): runs now, on the calling thread, the background work
-  // that is due (with background_threads = 0 nothing else runs it).
-  // Returns the number of tasks run.
-  int RunMaintenance();
+  // RunMaintenance(): runs now, on the calling thread, the background tasks
+  // that are due (with background_threads = 0 nothing else runs them), then
+  // a whole maintenance pass: rolling segments that reached segment.ms,
+  // retention, quotas and the disk budget, compaction, and a new measure of
+  // the files. Deterministic for a given clock. Returns what it did; the
+  // pass goes on past errors, which it lists.
+  MaintenanceReport RunMaintenance();
+
+  // DiskBytes(): the bytes the log's files take on the device, as counted
+  // (measured at open and at each maintenance pass, followed in between).
+  uint64_t DiskBytes() const;
 
   // recovery_report(): what Open found and repaired. Empty after a clean
   // close.

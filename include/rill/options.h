@@ -31,6 +31,27 @@ enum class TimestampType {
   kLogAppendTime,  // The log's clock when the batch is appended.
 };
 
+// What becomes of a topic's old records (cleanup.policy).
+// Persistent format: stored in topic configs by name ("delete", "compact",
+// "compact,delete"), never renamed.
+enum class CleanupPolicy {
+  kDelete,         // retention.ms and retention.bytes delete old segments.
+  kCompact,        // The cleaner keeps the latest record of each key.
+  kCompactDelete,  // Both.
+};
+
+// What happens to appends once a topic has reached its quota.bytes, or the
+// log its disk budget (quota.policy).
+// Persistent format: stored in topic configs by name ("reject",
+// "drop-oldest"), never renamed.
+enum class QuotaPolicy {
+  // Appends fail with kResourceExhausted; nothing already written changes.
+  kReject,
+  // The oldest sealed segments are deleted to make room: of this topic for
+  // its quota; of every drop-oldest topic, oldest first, for the budget.
+  kDropOldest,
+};
+
 // TopicConfig: a topic's settings, named as Kafka names them. Stored with the
 // topic.
 struct RILL_EXPORT TopicConfig {
@@ -62,6 +83,32 @@ struct RILL_EXPORT TopicConfig {
   // Largest size of each index file of a segment (segment.index.bytes).
   int32_t segment_index_bytes = 10 << 20;
 
+  // cleanup.policy: delete old segments, compact, or both.
+  CleanupPolicy cleanup_policy = CleanupPolicy::kDelete;
+  // Compaction keeps a tombstone (a record with a null value) this long, in
+  // ms, after the cleaner first met it, so that consumers behind see it
+  // (delete.retention.ms).
+  int64_t delete_retention_ms = 24ll * 3600 * 1000;
+  // Records stay uncompacted until they are this old, in ms: the cleaner
+  // leaves a segment, and every later one, while its newest record is younger
+  // (min.compaction.lag.ms).
+  int64_t min_compaction_lag_ms = 0;
+  // The cleaner rewrites a partition once this share of its cleanable bytes
+  // was written since the last cleaning (min.cleanable.dirty.ratio), or once
+  // a tombstone's time is up.
+  double min_cleanable_dirty_ratio = 0.5;
+
+  // rill's own: a limit on the bytes the topic's files take on the device
+  // (segments, indexes, space allocated ahead, recovery points, its
+  // settings file), and what happens at it.
+  struct Quota {
+    // quota.bytes; -1: none.
+    int64_t bytes = -1;
+    // quota.policy, also applied when the log reaches its disk budget.
+    QuotaPolicy policy = QuotaPolicy::kReject;
+  };
+  Quota quota = {};
+
   // Set(name, value): sets one setting by its Kafka name, e.g.
   // Set("retention.ms", "86400000"). Returns kInvalidArgument, changing
   // nothing, for an unknown name or a value out of range.
@@ -85,10 +132,20 @@ struct RILL_EXPORT LogOptions {
   // Where rill reports recoveries and background failures. Empty: stderr.
   LogSink log_sink = {};
 
+  // The most bytes the log's files may take on the device: segments,
+  // indexes, space allocated ahead of writers, recovery points, settings
+  // files, directories. 0: no budget. Appends that would pass it fail with
+  // kResourceExhausted or delete the oldest data, as each topic's
+  // quota.policy says. Held to within one segment (see docs/DESIGN.md).
+  uint64_t disk_budget_bytes = 0;
+
   // Threads the log runs background work on: prefaulting segments, syncing
-  // sealed ones, flushing lingering batches. 0 runs none; then call
-  // Log::RunMaintenance() yourself (and batches wait for Flush()).
+  // sealed ones, flushing lingering batches, and a maintenance pass
+  // (retention, quotas, rolling by segment.ms, compaction) every
+  // maintenance_interval. 0 runs none; then call Log::RunMaintenance()
+  // yourself (and batches wait for Flush()).
   int background_threads = 1;
+  absl::Duration maintenance_interval = absl::Seconds(30);
 };
 
 // What a producer's Send survives once it has returned (or its callback has

@@ -53,7 +53,7 @@ absl::StatusOr<std::vector<TopicFile>> ReadTopics(const std::string& log_dir) {
   ASSIGN_OR_RETURN(std::vector<std::string> names, core::ListTopicFiles(fs, log_dir));
   std::vector<TopicFile> topics;
   for (const std::string& name : names) {
-    topics.push_back(TopicFile{name, JoinPath(JoinPath(log_dir, std::string(core::kTopicsDir)), name),
+    topics.push_back(TopicFile{name, core::TopicConfigPath(log_dir, name),
                                core::ReadTopicConfig(fs, log_dir, name)});
   }
   return topics;

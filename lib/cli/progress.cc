@@ -1,5 +1,6 @@
 #include "cli/progress.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
@@ -9,7 +10,7 @@
 namespace rill::cli {
 namespace {
 constexpr auto kRedrawEvery = std::chrono::milliseconds(100);
-constexpr int kBarWidth = 30;
+constexpr size_t kBarWidth = 30;
 }  // namespace
 
 ProgressBar::ProgressBar(std::string label, uint64_t total, Unit unit, bool enabled)
@@ -32,9 +33,11 @@ void ProgressBar::MaybeDraw(uint64_t done) {
   std::string line = "\r" + label_ + " ";
   if (total_ > 0) {
     const double fraction = std::min(1.0, static_cast<double>(done) / static_cast<double>(total_));
-    const int filled = static_cast<int>(fraction * kBarWidth);
-    line += "[" + std::string(static_cast<size_t>(filled), '#') +
-            std::string(static_cast<size_t>(kBarWidth - filled), '.') + "] ";
+    const size_t filled = std::clamp<size_t>(static_cast<size_t>(fraction * kBarWidth), 0, kBarWidth);
+    line.push_back('[');
+    line.append(filled, '#');
+    line.append(kBarWidth - filled, '.');
+    line.append("] ");
     line += absl::StrFormat("%3d%% %s/%s", static_cast<int>(fraction * 100),
                             amount(static_cast<double>(done)), amount(static_cast<double>(total_)));
   } else {

@@ -1,6 +1,8 @@
 // rill::Log: the public face of core::LogState.
 #include "rill/log.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "core/log_state.h"
 #include "storage/mem_file_system.h"
@@ -57,8 +59,11 @@ absl::StatusOr<TopicDescription> Log::DescribeTopic(std::string_view name) const
                                                 .start_offset = log.start_offset(),
                                                 .end_offset = log.end_offset(),
                                                 .segments = log.segment_count(),
-                                                .bytes = log.size_bytes()});
+                                                .bytes = log.size_bytes(),
+                                                .removed = log.removal_stats()});
+    d.removed += d.partitions.back().removed;
   }
+  d.disk_bytes = static_cast<uint64_t>(std::max<int64_t>(topic->account()->usage()->bytes(), 0));
   return d;
 }
 
@@ -84,7 +89,11 @@ absl::StatusOr<int64_t> Log::OffsetForTime(const TopicPartition& tp, int64_t tim
 
 absl::Status Log::Sync() { return state_->SyncAll(); }
 
-int Log::RunMaintenance() { return state_->RunMaintenance(); }
+MaintenanceReport Log::RunMaintenance() { return state_->RunMaintenance(); }
+
+uint64_t Log::DiskBytes() const {
+  return static_cast<uint64_t>(std::max<int64_t>(state_->disk()->usage()->bytes(), 0));
+}
 
 const RecoveryReport& Log::recovery_report() const { return state_->recovery_report(); }
 

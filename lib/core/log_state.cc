@@ -7,6 +7,7 @@
 #include "core/metadata.h"
 #include "core/syncer.h"
 #include "core/topic_name.h"
+#include "retention/retention_rules.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 #include "util/timer.h"
@@ -37,7 +38,8 @@ LogState::LogState(FileSystem* fs, std::string dir, const LogOptions& options,
       dir_(std::move(dir)),
       options_(options),
       clock_(options.clock != nullptr ? options.clock : Clock::Real()),
-      sink_(options.log_sink ? options.log_sink : StderrLogSink()) {
+      sink_(options.log_sink ? options.log_sink : StderrLogSink()),
+      disk_(std::make_shared<retention::LogAccount>(options.disk_budget_bytes)) {
   if (options_.background_threads > 0) {
     background_ = std::make_unique<ThreadTaskRunner>(options_.background_threads);
   } else {
@@ -66,7 +68,44 @@ absl::StatusOr<std::shared_ptr<LogState>> LogState::Open(FileSystem* fs, std::st
   ASSIGN_OR_RETURN(state->lock_, fs->LockFile(JoinPath(state->dir_, std::string(kLockFile))));
   RETURN_IF_ERROR(CheckLogFormat(*fs, state->dir_));
   RETURN_IF_ERROR(state->Load());
+  // Retention, quotas and compaction: every maintenance_interval on the
+  // background threads, or when the program calls RunMaintenance().
+  std::weak_ptr<LogState> weak = state;
+  state->maintenance_ = retention::Maintenance::Create(
+      {.fs = fs,
+       .dir = state->dir_,
+       .clock = state->clock_,
+       .sink = state->sink_,
+       .account = state->disk_,
+       .topics = [weak] {
+         std::shared_ptr<LogState> self = weak.lock();
+         return self != nullptr ? self->TopicViews() : std::vector<retention::TopicView>();
+       }});
+  RETURN_IF_ERROR(state->maintenance_->Remeasure(state->TopicViews()).status());
+  const int64_t interval_us = absl::ToInt64Microseconds(options.maintenance_interval);
+  if (interval_us > 0 && options.maintenance_interval != absl::InfiniteDuration()) {
+    if (Timer* timer = state->timer(); timer != nullptr) {
+      state->maintenance_->Start(state->background_.get(), timer, interval_us);
+    }
+  }
   return state;
+}
+
+std::vector<retention::TopicView> LogState::TopicViews() const {
+  std::vector<retention::TopicView> views;
+  for (const std::shared_ptr<Topic>& topic : Topics()) {
+    retention::TopicView v;
+    v.name = topic->name();
+    v.config = topic->config();
+    for (int32_t p = 0; p < topic->partition_count(); ++p) {
+      v.partitions.push_back(&topic->partition(p)->log());
+    }
+    v.account = topic->account();
+    v.settings_path = TopicConfigPath(dir_, topic->name());
+    v.keep_alive = topic;
+    views.push_back(std::move(v));
+  }
+  return views;
 }
 
 std::string LogState::PartitionDir(std::string_view topic, int32_t partition) const {
@@ -79,6 +118,13 @@ PartitionLogOptions LogState::PartitionOptions(const TopicConfig& config) {
   o.segment.index_interval_bytes = static_cast<uint32_t>(config.index_interval_bytes);
   o.segment.max_index_bytes = static_cast<uint64_t>(config.segment_index_bytes);
   o.segment.allocation_chunk = std::min<uint64_t>(kAllocationChunk, o.segment.max_bytes);
+  // Under a disk limit, files grow in steps small enough for it to hold.
+  uint64_t limit = options_.disk_budget_bytes;
+  if (config.quota.bytes >= 0) {
+    const uint64_t quota = static_cast<uint64_t>(config.quota.bytes);
+    limit = limit == 0 ? quota : std::min(limit, quota);
+  }
+  retention::SizeAllocations(limit, &o.segment);
   o.segment_ms = config.segment_ms;
   o.max_batch_bytes = static_cast<uint32_t>(config.max_message_bytes);
   o.log_append_time = config.timestamp_type == TimestampType::kLogAppendTime;
@@ -92,14 +138,24 @@ absl::StatusOr<std::shared_ptr<Topic>> LogState::OpenTopic(const std::string& na
                                                            const TopicConfig& config,
                                                            RecoveryReport* report) {
   auto topic = std::make_shared<Topic>(name, config);
-  const PartitionLogOptions options = PartitionOptions(config);
+  topic->account_ = retention::TopicAccount::Create(disk_, name, config);
+  std::vector<PartitionLog*> logs;
   for (int32_t p = 0; p < config.partitions; ++p) {
+    PartitionLogOptions options = PartitionOptions(config);
+    options.segment.usage = topic->account_->NewPartitionUsage();
     RecoveryReport partition_report;
     ASSIGN_OR_RETURN(std::unique_ptr<PartitionLog> log,
                      PartitionLog::Open(*fs_, PartitionDir(name, p), options, &partition_report));
     Add(report, partition_report);
-    topic->partitions_.push_back(std::make_unique<Partition>(topic->name(), p, std::move(log)));
+    logs.push_back(log.get());
+    topic->partitions_.push_back(
+        std::make_unique<Partition>(topic->name(), p, std::move(log), topic->account_.get()));
   }
+  topic->account_->SetPartitions(std::move(logs), topic);
+  // What the topic's files take now; appends and deletions count from here.
+  RETURN_IF_ERROR(topic->account_->Remeasure(
+      *fs_,
+      TopicConfigPath(dir_, name)));
   return topic;
 }
 
@@ -149,7 +205,7 @@ absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& con
   RecoveryReport ignored;
   absl::StatusOr<std::shared_ptr<Topic>> topic = OpenTopic(topic_name, config, &ignored);
   if (!topic.ok()) {
-    // Leave nothing half made.
+    // Leave nothing half made (the account, if any, died with the topic).
     (void)RemoveTopicConfig(*fs_, dir_, topic_name);
     for (int32_t p = 0; p < config.partitions; ++p) (void)RemoveTree(*fs_, PartitionDir(name, p));
     return topic.status();
@@ -184,6 +240,7 @@ absl::Status LogState::DeleteTopic(std::string_view name) {
     s = RemoveTree(*fs_, PartitionDir(topic->name(), p));
     if (!s.ok() && status.ok()) status = s;
   }
+  topic->account()->Detach();
   return status;
 }
 
@@ -269,7 +326,15 @@ absl::Status LogState::SyncAll() {
   return absl::OkStatus();
 }
 
-int LogState::RunMaintenance() { return manual_ != nullptr ? manual_->RunPending() : 0; }
+MaintenanceReport LogState::RunMaintenance() {
+  int tasks = manual_ != nullptr ? manual_->RunPending() : 0;
+  MaintenanceReport report;
+  if (!closed()) report = maintenance_->RunNow();
+  // Syncs of the segments the pass sealed.
+  if (manual_ != nullptr) tasks += manual_->RunPending();
+  report.tasks_run = tasks;
+  return report;
+}
 
 Timer* LogState::timer() {
   if (options_.background_threads <= 0) return nullptr;
@@ -307,6 +372,9 @@ absl::Status LogState::Close() {
   if (closed()) return CheckOpen();  // Closed by another thread meanwhile.
   closed_.store(true, std::memory_order_release);
   changes_.Notify();  // Waiting consumers return kFailedPrecondition.
+  // No maintenance pass from here on; one under way stops at its next step.
+  // Before the timer goes: passes re-arm it.
+  if (maintenance_ != nullptr) maintenance_->Stop();
   {
     // Joining these threads runs what they had queued (syncs, callbacks),
     // which may ask for timer() or syncer(): join them without the lock

@@ -20,6 +20,8 @@
 #include "absl/status/statusor.h"
 #include "util/mutex.h"
 #include "core/notifier.h"
+#include "retention/disk_account.h"
+#include "retention/maintenance.h"
 #include "rill/log.h"
 #include "rill/options.h"
 #include "rill/record.h"
@@ -39,8 +41,10 @@ class Syncer;
 // consumers waiting at its end.
 class Partition {
  public:
-  Partition(std::string_view topic, int32_t id, std::unique_ptr<PartitionLog> log)
-      : log_(std::move(log)) {
+  // `account`, the topic's, admits appends under its disk limits.
+  Partition(std::string_view topic, int32_t id, std::unique_ptr<PartitionLog> log,
+            retention::TopicAccount* account = nullptr)
+      : log_(std::move(log)), account_(account) {
     ref_.topic = topic;
     ref_.partition = id;
   }
@@ -54,7 +58,12 @@ class Partition {
   const detail::PartitionRef* ref() const { return &ref_; }
 
   // Append(batch): appends and wakes the consumers waiting at the end.
+  // kResourceExhausted, with nothing appended, when the topic's quota or the
+  // log's disk budget refuses it (quota.policy = reject).
   absl::StatusOr<AppendResult> Append(std::span<const char> batch) {
+    if (account_ != nullptr) {
+      if (absl::Status s = account_->Admit(*log_, batch.size()); !s.ok()) return s;
+    }
     absl::StatusOr<AppendResult> result = log_->Append(batch);
     if (result.ok()) notifier_.Notify();
     return result;
@@ -62,6 +71,7 @@ class Partition {
 
  private:
   std::unique_ptr<PartitionLog> log_;
+  retention::TopicAccount* const account_;
   Notifier notifier_;
   detail::PartitionRef ref_;
 };
@@ -78,7 +88,10 @@ class Topic {
   void set_config(const TopicConfig& config) {
     MutexLock lock(&mu_);
     config_ = config;
+    if (account_ != nullptr) account_->Configure(config);
   }
+  // account(): its disk usage and limits; never null once opened.
+  const std::shared_ptr<retention::TopicAccount>& account() const { return account_; }
   int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }
   Partition* partition(int32_t i) { return partitions_[static_cast<size_t>(i)].get(); }
   const Partition* partition(int32_t i) const { return partitions_[static_cast<size_t>(i)].get(); }
@@ -91,6 +104,7 @@ class Topic {
   mutable Mutex mu_;
   TopicConfig config_ ABSL_GUARDED_BY(mu_);
   // Set once at creation, before the topic is published.
+  std::shared_ptr<retention::TopicAccount> account_;
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::atomic<bool> deleted_{false};
 };
@@ -134,7 +148,13 @@ class LogState {
   void RemoveFlusher(uint64_t id);
 
   absl::Status SyncAll();
-  int RunMaintenance();
+  // RunMaintenance(): the background tasks that are due, then a whole
+  // maintenance pass, on the calling thread.
+  MaintenanceReport RunMaintenance();
+  // disk(): the log's disk usage and budget.
+  const std::shared_ptr<retention::LogAccount>& disk() const { return disk_; }
+  // maintenance(): what runs the maintenance passes.
+  retention::Maintenance& maintenance() { return *maintenance_; }
 
   Clock* clock() const { return clock_; }
   const LogSink& log_sink() const { return sink_; }
@@ -158,6 +178,8 @@ class LogState {
                                                    RecoveryReport* report);
   PartitionLogOptions PartitionOptions(const TopicConfig& config);
   std::string PartitionDir(std::string_view topic, int32_t partition) const;
+  // TopicViews(): the topics, as maintenance sees them.
+  std::vector<retention::TopicView> TopicViews() const;
 
   std::unique_ptr<FileSystem> owned_fs_;
   FileSystem* const fs_;
@@ -169,6 +191,8 @@ class LogState {
   std::unique_ptr<TaskRunner> background_;
   ManualTaskRunner* manual_ = nullptr;  // background_, when no threads.
   RecoveryReport recovery_;
+  const std::shared_ptr<retention::LogAccount> disk_;
+  std::shared_ptr<retention::Maintenance> maintenance_;
 
   std::atomic<bool> closed_{false};
   std::atomic<uint64_t> generation_{0};

@@ -104,9 +104,13 @@ absl::StatusOr<std::vector<std::string>> ListTopicFiles(FileSystem& fs, const st
   return topics;
 }
 
+std::string TopicConfigPath(const std::string& dir, std::string_view name) {
+  return JoinPath(JoinPath(dir, std::string(kTopicsDir)), name);
+}
+
 absl::StatusOr<TopicConfig> ReadTopicConfig(FileSystem& fs, const std::string& dir,
                                             std::string_view name) {
-  const std::string path = JoinPath(JoinPath(dir, std::string(kTopicsDir)), name);
+  const std::string path = TopicConfigPath(dir, name);
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path));
   ASSIGN_OR_RETURN(auto properties, ParseProperties(text));
   TopicConfig config;

@@ -54,6 +54,9 @@ absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir);
 // not a log).
 absl::Status CheckLogFormat(FileSystem& fs, const std::string& dir);
 
+// TopicConfigPath(dir, name): the file holding a topic's settings.
+std::string TopicConfigPath(const std::string& dir, std::string_view name);
+
 // Topic settings. ListTopicFiles(fs, dir): the names of the topics with a
 // settings file, sorted; none if the topics directory is missing. Read-only.
 absl::StatusOr<std::vector<std::string>> ListTopicFiles(FileSystem& fs, const std::string& dir);

@@ -25,6 +25,24 @@ absl::Status ParseInt(std::string_view name, std::string_view value, T min, T ma
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int32_t kInt32Max = std::numeric_limits<int32_t>::max();
 
+absl::Status InvalidChoice(std::string_view name, std::string_view value,
+                           std::string_view choices) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid value \"", ToAbsl(value), "\" for ",
+                                                 ToAbsl(name), ": expected ", ToAbsl(choices)));
+}
+
+const char* CleanupPolicyName(CleanupPolicy p) {
+  switch (p) {
+    case CleanupPolicy::kDelete:
+      return "delete";
+    case CleanupPolicy::kCompact:
+      return "compact";
+    case CleanupPolicy::kCompactDelete:
+      return "compact,delete";
+  }
+  return "delete";
+}
+
 }  // namespace
 
 absl::Status TopicConfig::Set(std::string_view name, std::string_view value) {
@@ -56,6 +74,40 @@ absl::Status TopicConfig::Set(std::string_view name, std::string_view value) {
           "invalid value \"", ToAbsl(value),
           "\" for message.timestamp.type: expected CreateTime or LogAppendTime"));
     }
+  } else if (name == "cleanup.policy") {
+    // A list, as Kafka's: either order, and spaces around the comma.
+    std::string v(value);
+    std::erase(v, ' ');
+    if (v == "delete") {
+      next.cleanup_policy = CleanupPolicy::kDelete;
+    } else if (v == "compact") {
+      next.cleanup_policy = CleanupPolicy::kCompact;
+    } else if (v == "compact,delete" || v == "delete,compact") {
+      next.cleanup_policy = CleanupPolicy::kCompactDelete;
+    } else {
+      s = InvalidChoice(name, value, "delete, compact or compact,delete");
+    }
+  } else if (name == "delete.retention.ms") {
+    s = ParseInt<int64_t>(name, value, 0, kInt64Max, &next.delete_retention_ms);
+  } else if (name == "min.compaction.lag.ms") {
+    s = ParseInt<int64_t>(name, value, 0, kInt64Max, &next.min_compaction_lag_ms);
+  } else if (name == "min.cleanable.dirty.ratio") {
+    double ratio;
+    if (!absl::SimpleAtod(ToAbsl(value), &ratio) || !(ratio >= 0 && ratio <= 1)) {
+      s = InvalidChoice(name, value, "a number in [0, 1]");
+    } else {
+      next.min_cleanable_dirty_ratio = ratio;
+    }
+  } else if (name == "quota.bytes") {
+    s = ParseInt<int64_t>(name, value, -1, kInt64Max, &next.quota.bytes);
+  } else if (name == "quota.policy") {
+    if (value == "reject") {
+      next.quota.policy = QuotaPolicy::kReject;
+    } else if (value == "drop-oldest") {
+      next.quota.policy = QuotaPolicy::kDropOldest;
+    } else {
+      s = InvalidChoice(name, value, "reject or drop-oldest");
+    }
   } else {
     s = absl::InvalidArgumentError(absl::StrCat("unknown topic setting \"", ToAbsl(name), "\""));
   }
@@ -82,6 +134,13 @@ absl::Status TopicConfig::Validate() const {
     return absl::InvalidArgumentError("index.interval.bytes must be >= 0");
   }
   if (segment_index_bytes < 4) return absl::InvalidArgumentError("segment.index.bytes must be >= 4");
+  if (delete_retention_ms < 0 || min_compaction_lag_ms < 0) {
+    return absl::InvalidArgumentError("delete.retention.ms and min.compaction.lag.ms must be >= 0");
+  }
+  if (!(min_cleanable_dirty_ratio >= 0 && min_cleanable_dirty_ratio <= 1)) {
+    return absl::InvalidArgumentError("min.cleanable.dirty.ratio must be in [0, 1]");
+  }
+  if (quota.bytes < -1) return absl::InvalidArgumentError("quota.bytes must be -1 or more");
   return absl::OkStatus();
 }
 
@@ -97,6 +156,12 @@ std::map<std::string, std::string> TopicConfig::ToMap() const {
        timestamp_type == TimestampType::kCreateTime ? "CreateTime" : "LogAppendTime"},
       {"index.interval.bytes", absl::StrCat(index_interval_bytes)},
       {"segment.index.bytes", absl::StrCat(segment_index_bytes)},
+      {"cleanup.policy", CleanupPolicyName(cleanup_policy)},
+      {"delete.retention.ms", absl::StrCat(delete_retention_ms)},
+      {"min.compaction.lag.ms", absl::StrCat(min_compaction_lag_ms)},
+      {"min.cleanable.dirty.ratio", absl::StrCat(min_cleanable_dirty_ratio)},
+      {"quota.bytes", absl::StrCat(quota.bytes)},
+      {"quota.policy", quota.policy == QuotaPolicy::kReject ? "reject" : "drop-oldest"},
   };
 }
 

@@ -54,8 +54,14 @@ void BatchBuilder::Reset() {
   records_.Resize(batch::kHeaderSize);
   count_ = 0;
   last_offset_delta_ = -1;
-  base_timestamp_ = 0;
+  explicit_last_offset_delta_ = -1;
+  base_timestamp_ = std::max<int64_t>(options_.delete_horizon_ms, 0);
   max_timestamp_ = 0;
+}
+
+void BatchBuilder::Reset(const BatchBuilderOptions& options) {
+  options_ = options;
+  Reset();
 }
 
 size_t BatchBuilder::EncodedRecordSize(const Record& record, int64_t timestamp_delta,
@@ -72,7 +78,8 @@ void BatchBuilder::AddWithOffsetDelta(const Record& record, int64_t timestamp,
                                       int32_t offset_delta) {
   const int64_t ts = record.timestamp.value_or(timestamp);
   if (count_ == 0) {
-    base_timestamp_ = ts;
+    // With a delete horizon, baseTimestamp is the horizon (set by Reset).
+    if (options_.delete_horizon_ms < 0) base_timestamp_ = ts;
     max_timestamp_ = ts;
   }
   max_timestamp_ = std::max(max_timestamp_, ts);
@@ -111,25 +118,45 @@ absl::StatusOr<std::span<const char>> BatchBuilder::Finish() {
     }
     out = &compressed_;
   }
-  char* h = out->data();
   int16_t attributes = static_cast<int16_t>(options_.compression);
+  if (options_.log_append_time_ms >= 0) attributes |= batch::kAttrLogAppendTime;
+  const int32_t last_offset_delta = std::max(explicit_last_offset_delta_, last_offset_delta_);
+  const int64_t max_timestamp =
+      options_.log_append_time_ms >= 0 ? options_.log_append_time_ms : max_timestamp_;
+  WriteHeader(out, attributes, last_offset_delta, base_timestamp_, max_timestamp, count_);
+  return out->span();
+}
+
+std::span<const char> BatchBuilder::FinishEmpty(int32_t last_offset_delta, int64_t max_timestamp) {
+  Reset();
+  int16_t attributes = 0;  // No codec: there is nothing to compress.
+  if (options_.log_append_time_ms >= 0) attributes |= batch::kAttrLogAppendTime;
+  const int64_t base_timestamp =
+      options_.delete_horizon_ms >= 0 ? options_.delete_horizon_ms : max_timestamp;
+  WriteHeader(&records_, attributes, last_offset_delta, base_timestamp, max_timestamp, 0);
+  return records_.span();
+}
+
+void BatchBuilder::WriteHeader(Buffer* out, int16_t attributes, int32_t last_offset_delta,
+                               int64_t base_timestamp, int64_t max_timestamp, int32_t count) {
+  char* h = out->data();
   if (options_.transactional) attributes |= batch::kAttrTransactional;
   if (options_.control) attributes |= batch::kAttrControl;
+  if (options_.delete_horizon_ms >= 0) attributes |= batch::kAttrDeleteHorizon;
   StoreBigEndian<int64_t>(h + batch::kBaseOffsetPos, 0);
   StoreBigEndian<int32_t>(h + batch::kBatchLengthPos,
                           static_cast<int32_t>(out->size() - batch::kLogOverhead));
   StoreBigEndian<int32_t>(h + batch::kPartitionLeaderEpochPos, -1);
   h[batch::kMagicPos] = batch::kMagic;
   StoreBigEndian<int16_t>(h + batch::kAttributesPos, attributes);
-  StoreBigEndian<int32_t>(h + batch::kLastOffsetDeltaPos, last_offset_delta_);
-  StoreBigEndian<int64_t>(h + batch::kBaseTimestampPos, base_timestamp_);
-  StoreBigEndian<int64_t>(h + batch::kMaxTimestampPos, max_timestamp_);
+  StoreBigEndian<int32_t>(h + batch::kLastOffsetDeltaPos, last_offset_delta);
+  StoreBigEndian<int64_t>(h + batch::kBaseTimestampPos, base_timestamp);
+  StoreBigEndian<int64_t>(h + batch::kMaxTimestampPos, max_timestamp);
   StoreBigEndian<int64_t>(h + batch::kProducerIdPos, options_.producer_id);
   StoreBigEndian<int16_t>(h + batch::kProducerEpochPos, options_.producer_epoch);
   StoreBigEndian<int32_t>(h + batch::kBaseSequencePos, options_.base_sequence);
-  StoreBigEndian<int32_t>(h + batch::kRecordsCountPos, count_);
+  StoreBigEndian<int32_t>(h + batch::kRecordsCountPos, count);
   StoreBigEndian<uint32_t>(h + batch::kCrcPos, ComputeBatchCrc(out->span()));
-  return out->span();
 }
 
 }  // namespace rill

@@ -34,6 +34,14 @@ struct BatchBuilderOptions {
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
   int32_t base_sequence = -1;
+  // Kafka's delete horizon, set by the log cleaner on a batch that keeps
+  // tombstones: when >= 0, attribute bit 6 is set and baseTimestamp holds
+  // this time (ms) instead of the first record's; record timestamps are
+  // stored relative to it and read back unchanged.
+  int64_t delete_horizon_ms = -1;
+  // When >= 0, the batch is stamped with this log-append time: attribute
+  // bit 3 set, maxTimestamp = this time (as SetLogAppendTime does).
+  int64_t log_append_time_ms = -1;
 };
 
 class BatchBuilder {
@@ -62,6 +70,23 @@ class BatchBuilder {
 
   // Reset(): forgets the records; keeps the options and the buffers.
   void Reset();
+  // Reset(options): forgets the records and adopts new options; keeps the
+  // buffers.
+  void Reset(const BatchBuilderOptions& options);
+
+  // set_last_offset_delta(delta): Finish() writes `delta` as lastOffsetDelta
+  // instead of the last record's offset delta, which must not exceed it: a
+  // batch rebuilt by the log cleaner keeps the offset range of the batch it
+  // replaces, as Kafka's cleaner does. Reset() forgets it.
+  void set_last_offset_delta(int32_t delta) { explicit_last_offset_delta_ = delta; }
+
+  // FinishEmpty(last_offset_delta, max_timestamp): a batch of no records
+  // (recordsCount 0, no codec) spanning offsets [0, last_offset_delta]
+  // relative to its base, with baseTimestamp and maxTimestamp set to
+  // max_timestamp (baseTimestamp to the delete horizon, if one is set).
+  // Kafka's cleaner leaves such batches where every record was removed but
+  // the offsets must stay accounted for. Valid until the next call.
+  std::span<const char> FinishEmpty(int32_t last_offset_delta, int64_t max_timestamp);
 
   int32_t record_count() const { return count_; }
   bool empty() const { return count_ == 0; }
@@ -75,8 +100,13 @@ class BatchBuilder {
   Buffer records_;  // batch::kHeaderSize bytes of header space, then records.
   Buffer compressed_;
   Compressor compressor_;
+  // WriteHeader(out, attributes, ...): fills in the header at out->data().
+  void WriteHeader(Buffer* out, int16_t attributes, int32_t last_offset_delta,
+                   int64_t base_timestamp, int64_t max_timestamp, int32_t count);
+
   int32_t count_ = 0;
   int32_t last_offset_delta_ = -1;
+  int32_t explicit_last_offset_delta_ = -1;
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;
 };

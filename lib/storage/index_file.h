@@ -23,13 +23,20 @@ class IndexFile {
   // Open(fs, path, entry_size, max_bytes, writable, create): maps the index
   // file at `path`. Its entry count is its size / entry_size (a partial
   // last entry is ignored). With `create`, a missing file is created empty.
-  static absl::StatusOr<std::unique_ptr<IndexFile>> Open(FileSystem& fs, const std::string& path,
-                                                         size_t entry_size, uint64_t max_bytes,
-                                                         bool writable, bool create);
+  // The file grows `grow_chunk` bytes at a time; its growth is counted in
+  // `usage` (may be null).
+  static absl::StatusOr<std::unique_ptr<IndexFile>> Open(
+      FileSystem& fs, const std::string& path, size_t entry_size, uint64_t max_bytes, bool writable,
+      bool create, uint64_t grow_chunk = kDefaultGrowChunk,
+      std::shared_ptr<DiskUsage> usage = nullptr);
+
+  static constexpr uint64_t kDefaultGrowChunk = 64 << 10;
 
   size_t size() const { return entries_.load(std::memory_order_acquire); }
   size_t capacity() const { return static_cast<size_t>(file_->max_length() / entry_size_); }
   bool full() const { return size() >= capacity(); }
+  // allocated(): the file's size, entries and space allocated ahead.
+  uint64_t allocated() const { return file_->allocated(); }
   const char* entry(size_t i) const { return file_->data() + i * entry_size_; }
 
   // Append(entry): adds one entry of entry_size bytes. kResourceExhausted
@@ -42,11 +49,16 @@ class IndexFile {
   absl::Status Sync() { return file_->SyncAll(); }
 
  private:
-  IndexFile(std::unique_ptr<MappedFile> file, size_t entry_size, size_t entries)
-      : file_(std::move(file)), entry_size_(entry_size), entries_(entries) {}
+  IndexFile(std::unique_ptr<MappedFile> file, size_t entry_size, size_t entries,
+            uint64_t grow_chunk)
+      : file_(std::move(file)),
+        entry_size_(entry_size),
+        grow_chunk_(grow_chunk),
+        entries_(entries) {}
 
   std::unique_ptr<MappedFile> file_;
   const size_t entry_size_;
+  const uint64_t grow_chunk_;
   std::atomic<size_t> entries_;
 };
 

@@ -8,14 +8,17 @@
 namespace rill {
 
 MappedFile::MappedFile(std::unique_ptr<File> file, std::unique_ptr<Mapping> mapping,
-                       uint64_t max_length, uint64_t size)
-    : file_(std::move(file)), mapping_(std::move(mapping)), max_length_(max_length),
+                       uint64_t max_length, uint64_t size, std::shared_ptr<DiskUsage> usage)
+    : file_(std::move(file)),
+      usage_(std::move(usage)),
+      mapping_(std::move(mapping)),
+      max_length_(max_length),
       allocated_(size) {}
 
 absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(FileSystem& fs,
-                                                             const std::string& path,
-                                                             OpenMode mode, uint64_t max_length,
-                                                             bool writable) {
+                                                             const std::string& path, OpenMode mode,
+                                                             uint64_t max_length, bool writable,
+                                                             std::shared_ptr<DiskUsage> usage) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.OpenFile(path, mode));
   ASSIGN_OR_RETURN(const uint64_t size, file->Size());
   // A file may be larger than max_length when the limit was lowered after
@@ -23,7 +26,7 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(FileSystem& fs,
   if (size > max_length || !writable) max_length = std::max<uint64_t>(size, 1);
   ASSIGN_OR_RETURN(std::unique_ptr<Mapping> mapping, file->Map(max_length, writable));
   return std::unique_ptr<MappedFile>(
-      new MappedFile(std::move(file), std::move(mapping), max_length, size));
+      new MappedFile(std::move(file), std::move(mapping), max_length, size, std::move(usage)));
 }
 
 absl::Status MappedFile::EnsureAllocated(uint64_t end, uint64_t chunk) {
@@ -37,6 +40,7 @@ absl::Status MappedFile::EnsureAllocated(uint64_t end, uint64_t chunk) {
   if (end <= current) return absl::OkStatus();
   const uint64_t target = std::min(max_length_, (end + chunk - 1) / chunk * chunk);
   RETURN_IF_ERROR(file_->Allocate(current, target - current));
+  if (usage_ != nullptr) usage_->Resize(current, target);
   allocated_.store(target, std::memory_order_release);
   return absl::OkStatus();
 }
@@ -44,6 +48,7 @@ absl::Status MappedFile::EnsureAllocated(uint64_t end, uint64_t chunk) {
 absl::Status MappedFile::Trim(uint64_t size) {
   MutexLock lock(&grow_mu_);
   RETURN_IF_ERROR(file_->Truncate(size));
+  if (usage_ != nullptr) usage_->Resize(allocated_.load(std::memory_order_relaxed), size);
   allocated_.store(size, std::memory_order_release);
   return absl::OkStatus();
 }

@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "util/mutex.h"
+#include "storage/disk_usage.h"
 #include "storage/file_system.h"
 
 namespace rill {
@@ -24,10 +25,12 @@ class MappedFile {
  public:
   // Open(fs, path, mode, max_length, writable): opens (or creates, per mode)
   // the file and maps max_length bytes of it, or the file's size if that is
-  // larger. A read-only file is mapped at its current size.
-  static absl::StatusOr<std::unique_ptr<MappedFile>> Open(FileSystem& fs, const std::string& path,
-                                                          OpenMode mode, uint64_t max_length,
-                                                          bool writable);
+  // larger. A read-only file is mapped at its current size. Growth and
+  // trims from then on are counted in `usage` (may be null); the size the
+  // file had when opened is not: its owner counted it when it measured it.
+  static absl::StatusOr<std::unique_ptr<MappedFile>> Open(
+      FileSystem& fs, const std::string& path, OpenMode mode, uint64_t max_length, bool writable,
+      std::shared_ptr<DiskUsage> usage = nullptr);
 
   char* data() const { return mapping_->data(); }
   uint64_t max_length() const { return max_length_; }
@@ -57,9 +60,10 @@ class MappedFile {
 
  private:
   MappedFile(std::unique_ptr<File> file, std::unique_ptr<Mapping> mapping, uint64_t max_length,
-             uint64_t size);
+             uint64_t size, std::shared_ptr<DiskUsage> usage);
 
   std::unique_ptr<File> file_;
+  const std::shared_ptr<DiskUsage> usage_;
   std::unique_ptr<Mapping> mapping_;
   const uint64_t max_length_;
   Mutex grow_mu_;

@@ -44,6 +44,7 @@ class OffsetIndex {
   // TruncateAtPosition(p): drops entries at or past byte p of the log.
   void TruncateAtPosition(uint64_t p);
   IndexFile& file() { return *file_; }
+  const IndexFile& file() const { return *file_; }
 
  private:
   std::unique_ptr<IndexFile> file_;
@@ -84,6 +85,7 @@ class TimeIndex {
   // TruncateAfterOffset(o): drops entries whose offset is past o.
   void TruncateAfterOffset(int64_t offset);
   IndexFile& file() { return *file_; }
+  const IndexFile& file() const { return *file_; }
 
  private:
   std::unique_ptr<IndexFile> file_;

@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "storage/checkpointer.h"
 #include "storage/recovery_point.h"
 #include "storage/segment_format.h"
+#include "storage/segment_swap.h"
 #include "util/status_macros.h"
 
 namespace rill {
@@ -22,39 +24,6 @@ std::string ParentDir(std::string_view path) {
 }
 
 }  // namespace
-
-// Advances the recovery point as sealed segments become durable. Shared with
-// background tasks, which may finish after the PartitionLog is gone.
-struct PartitionLog::Checkpointer {
-  Checkpointer(FileSystem& f, std::string d, LogSink s)
-      : fs(f), dir(std::move(d)), sink(std::move(s)) {}
-
-  // OnSynced(base): the sealed segment `base` is durable. Once it and every
-  // segment before it are, the recovery point moves to the first segment
-  // that is not.
-  void OnSynced(int64_t base) {
-    MutexLock lock(&mu);
-    syncing.erase(base);
-    if (closed) return;
-    const int64_t point = syncing.empty() ? active_base : *syncing.begin();
-    if (point <= written_base) return;
-    if (absl::Status s = WriteRecoveryPoint(fs, dir, {point, 0}); !s.ok()) {
-      sink(LogSeverity::kWarning, absl::StrCat("cannot record recovery point in ", dir, ": ",
-                                               s.message()));
-      return;
-    }
-    written_base = point;
-  }
-
-  FileSystem& fs;
-  const std::string dir;
-  const LogSink sink;
-  Mutex mu;
-  bool closed ABSL_GUARDED_BY(mu) = false;
-  std::set<int64_t> syncing ABSL_GUARDED_BY(mu);
-  int64_t active_base ABSL_GUARDED_BY(mu) = 0;
-  int64_t written_base ABSL_GUARDED_BY(mu) = -1;
-};
 
 PartitionLog::PartitionLog(FileSystem& fs, std::string dir, const PartitionLogOptions& options)
     : fs_(fs), dir_(std::move(dir)), options_(options) {
@@ -91,6 +60,9 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(
 }
 
 absl::Status PartitionLog::Recover(RecoveryReport* report) {
+  // A compaction that a crash interrupted: finish or undo it first, so that
+  // the segments listed below are one consistent set.
+  RETURN_IF_ERROR(FinishSwaps(fs_, dir_, report));
   ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.ListDir(dir_));
   std::vector<int64_t> bases;
   for (const std::string& name : names) {
@@ -200,18 +172,11 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
                                           point->position == active_->size());
   MutexLock lock(&checkpointer_->mu);
   checkpointer_->active_base = active_->base_offset();
-  checkpointer_->written_base = point_base;
+  checkpointer_->written_base = recovered ? active_->base_offset() : point_base;
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentAt(size_t index) const {
-  {
-    MutexLock lock(&segments_mu_);
-    if (index >= segments_.size()) return nullptr;
-    if (segments_[index].segment != nullptr) return segments_[index].segment;
-  }
-  MutexLock lock(&segments_mu_);
-  if (index >= segments_.size()) return nullptr;
+absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::LoadSlot(size_t index) const {
   Slot& slot = segments_[index];
   if (slot.segment == nullptr) {
     ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
@@ -221,6 +186,36 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentAt(size_t index) c
     slot.segment = std::move(segment);
   }
   return slot.segment;
+}
+
+absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentFrom(int64_t offset,
+                                                                   const Segment* after,
+                                                                   bool clamp) const {
+  // Segments may leave the front, or be merged, between two calls: look up
+  // by offset every time, never by position in the list.
+  auto find = [&]() -> absl::StatusOr<size_t> {
+    if (segments_.empty()) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+    if (offset < segments_.front().base_offset && !clamp) {
+      return absl::OutOfRangeError(absl::StrFormat("offset %d is outside the log [%d, %d] of %s",
+                                                   offset, segments_.front().base_offset,
+                                                   end_offset(), dir_));
+    }
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                               [](int64_t o, const Slot& s) { return o < s.base_offset; });
+    size_t index = it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
+    if (after != nullptr && segments_[index].segment.get() == after) ++index;
+    return index;
+  };
+  {
+    MutexLock lock(&segments_mu_);
+    ASSIGN_OR_RETURN(const size_t index, find());
+    if (index >= segments_.size()) return nullptr;
+    if (segments_[index].segment != nullptr) return segments_[index].segment;
+  }
+  MutexLock lock(&segments_mu_);
+  ASSIGN_OR_RETURN(const size_t index, find());
+  if (index >= segments_.size()) return nullptr;
+  return LoadSlot(index);
 }
 
 int64_t PartitionLog::start_offset() const {
@@ -235,10 +230,14 @@ int PartitionLog::segment_count() const {
 
 uint64_t PartitionLog::size_bytes() const {
   uint64_t total = 0;
-  for (size_t i = 0;; ++i) {
-    auto segment = SegmentAt(i);
-    if (!segment.ok() || *segment == nullptr) break;
-    total += (*segment)->size();
+  std::shared_ptr<Segment> segment;
+  int64_t at = 0;
+  for (;;) {
+    auto next = SegmentFrom(at, segment.get(), /*clamp=*/true);
+    if (!next.ok() || *next == nullptr) break;
+    segment = *std::move(next);
+    total += segment->size();
+    at = std::max(at, segment->next_offset());
   }
   return total;
 }
@@ -254,8 +253,8 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
     return absl::InvalidArgumentError(
         absl::StrFormat("expected one batch of %d bytes, got %d bytes", h.size(), batch.size()));
   }
-
   if (options_.check_crc_on_append) RETURN_IF_ERROR(CheckBatch(batch, &h));
+
   MutexLock lock(&append_mu_);
   if (batch.size() > settings_.max_batch_bytes) {
     return absl::InvalidArgumentError(
@@ -326,6 +325,7 @@ absl::Status PartitionLog::RollLocked() {
   }
   if (options_.background != nullptr) {
     options_.background->Schedule([old, checkpointer = checkpointer_] {
+      if (old->removed()) return;  // Deleted or compacted away meanwhile.
       if (absl::Status s = old->SyncData(); !s.ok()) {
         checkpointer->sink(LogSeverity::kWarning,
                            absl::StrCat("syncing sealed segment ", old->path(), ": ", s.message()));
@@ -376,7 +376,7 @@ absl::Status PartitionLog::Sync() {
     }
     absl::Status s;
     for (const auto& segment : sealed) {
-      if (s.ok()) s = segment->SyncData();
+      if (s.ok() && !segment->removed()) s = segment->SyncData();
     }
     if (s.ok()) s = active->SyncTo(active_end);
     if (s.ok() && sync_dir) s = fs_.SyncDir(dir_);
@@ -405,26 +405,21 @@ absl::Status PartitionLog::Sync() {
 absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) const {
   const int64_t end = end_offset();
   if (offset == end) return ReadResult{};
-  size_t index;
-  {
-    MutexLock lock(&segments_mu_);
-    if (segments_.empty()) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
-    if (offset < segments_.front().base_offset || offset > end) {
-      return absl::OutOfRangeError(absl::StrFormat("offset %d is outside the log [%d, %d] of %s",
-                                                   offset, segments_.front().base_offset, end,
-                                                   dir_));
-    }
-    auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
-                               [](int64_t o, const Slot& s) { return o < s.base_offset; });
-    index = static_cast<size_t>(it - segments_.begin()) - 1;
+  if (offset > end) {
+    return absl::OutOfRangeError(
+        absl::StrFormat("offset %d is past the end (%d) of %s", offset, end, dir_));
   }
-  for (;; ++index) {
-    ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, SegmentAt(index));
+  std::shared_ptr<Segment> segment;
+  int64_t at = offset;
+  for (;;) {
+    // The segment holding `offset`; then, past its end, the next ones.
+    ASSIGN_OR_RETURN(segment, SegmentFrom(at, segment.get(), /*clamp=*/false));
     if (segment == nullptr) return ReadResult{};  // The offset fell in a gap at the end.
     ASSIGN_OR_RETURN(const uint64_t position, segment->FindBatch(offset));
     ASSIGN_OR_RETURN(std::span<const char> bytes, segment->Read(position, max_bytes));
     if (!bytes.empty()) return ReadResult{std::move(segment), UpTo(bytes, end)};
     if (!segment->sealed()) return ReadResult{};
+    at = std::max(at, segment->next_offset());
   }
 }
 
@@ -444,12 +439,12 @@ std::span<const char> PartitionLog::UpTo(std::span<const char> batches, int64_t 
 absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
   // Nothing past the end as it is now (see UpTo()).
   const int64_t end = end_offset();
-  for (size_t index = 0;; ++index) {
-    ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, SegmentAt(index));
-    if (segment == nullptr && index == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
-    }
+  std::shared_ptr<Segment> segment;
+  int64_t at = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(segment, SegmentFrom(at, segment.get(), /*clamp=*/true));
     if (segment == nullptr) return end;
+    at = std::max(at, segment->next_offset());
     if (segment->max_timestamp() < ts) continue;
     ASSIGN_OR_RETURN(const int64_t offset, segment->OffsetForTimestamp(ts));
     if (offset < segment->next_offset()) return std::min(offset, end);

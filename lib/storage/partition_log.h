@@ -12,7 +12,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -20,12 +22,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "util/mutex.h"
 #include "rill/clock.h"
 #include "rill/log_sink.h"
 #include "rill/recovery.h"
+#include "rill/retention.h"
 #include "storage/file_system.h"
 #include "storage/segment.h"
+#include "util/mutex.h"
 #include "util/task_runner.h"
 
 namespace rill {
@@ -66,6 +69,37 @@ struct AppendResult {
 struct ReadResult {
   std::shared_ptr<const Segment> segment;
   std::span<const char> batches;
+};
+
+// SegmentInfo: one segment of a partition, as ListSegments() found it.
+struct SegmentInfo {
+  int64_t base_offset = 0;
+  // One past the last offset of its last batch (base_offset when empty).
+  int64_t next_offset = 0;
+  // Greatest batch maxTimestamp; -1 when empty.
+  int64_t max_timestamp = -1;
+  // The active segment only: when it received its first batch (see
+  // Segment::first_append_ms); -1 otherwise.
+  int64_t first_append_ms = -1;
+  // Bytes of batches, and bytes its three files take on the device.
+  uint64_t bytes = 0;
+  uint64_t file_bytes = 0;
+  bool active = false;
+  std::shared_ptr<const Segment> segment;
+};
+
+// Why segments were removed, for removal_stats().
+enum class RemovalReason {
+  kRetention,  // retention.ms or retention.bytes.
+  kDiskLimit,  // A topic's quota or the log's disk budget (drop-oldest).
+};
+
+// What DeleteOldestSegments removed.
+struct DeletedSegments {
+  int64_t segments = 0;
+  int64_t records = 0;
+  uint64_t bytes = 0;       // Bytes of batches.
+  uint64_t file_bytes = 0;  // Bytes the files took on the device.
 };
 
 class PartitionLog {
@@ -129,9 +163,69 @@ class PartitionLog {
   absl::Status Close();
 
   const std::string& dir() const { return dir_; }
+  FileSystem& fs() const { return fs_; }
+  const PartitionLogOptions& options() const { return options_; }
   int segment_count() const;
   // size_bytes(): bytes of batches in all segments.
   uint64_t size_bytes() const;
+
+  // --- Retention and compaction (partition_log_maintenance.cc) ---
+  //
+  // Segments leave a partition only from the front (retention, quotas) or
+  // by being replaced with a cleaned copy of the same offsets (compaction);
+  // the active segment is never removed. Maintenance calls are serialised
+  // with each other; appends and reads go on meanwhile.
+
+  // ListSegments(): every segment, oldest first; the last is the active one.
+  // Opens segments not opened yet (a few pages each). kFailedPrecondition
+  // once closed.
+  absl::StatusOr<std::vector<SegmentInfo>> ListSegments() const;
+
+  // OldestSealedSegment(): the first segment, or nullopt when that is the
+  // active one. kFailedPrecondition once closed.
+  absl::StatusOr<std::optional<SegmentInfo>> OldestSealedSegment() const;
+
+  // RollIf(should_roll): seals the active segment and starts a new one if it
+  // holds batches and should_roll(its info) says so, under the append lock.
+  // Returns whether it rolled.
+  absl::StatusOr<bool> RollIf(const std::function<bool(const SegmentInfo&)>& should_roll);
+
+  // DeleteOldestSegments(count, reason): deletes up to `count` segments from
+  // the front, never the active one; start_offset() moves past them. Their
+  // files are released at once, each segment's removal made durable before
+  // the next one's, so a crash never leaves a hole (at worst the last
+  // segment deleted comes back, still at the front). Readers holding a
+  // ReadResult keep their view; later reads of those offsets get
+  // kOutOfRange. Counted in removal_stats() under `reason`.
+  absl::StatusOr<DeletedSegments> DeleteOldestSegments(int64_t count, RemovalReason reason);
+
+  // NewCleanedSegment(base, max_bytes): an empty segment written beside the
+  // log under the names "<base>.log.cleaned" etc., for ReplaceSegments,
+  // that may grow to max_bytes (or segment.bytes if larger). Grows without
+  // prefaulting; its growth is counted in options().segment.usage.
+  absl::StatusOr<std::shared_ptr<Segment>> NewCleanedSegment(int64_t base,
+                                                             uint64_t max_bytes) const;
+
+  // DiscardCleanedSegment(base): removes the files of a cleaned segment
+  // that will not be used.
+  void DiscardCleanedSegment(int64_t base) const;
+
+  // ReplaceSegments(replaced, cleaned, records_removed): swaps the sealed
+  // segments whose bases are `replaced` (consecutive, oldest first) for
+  // `cleaned`, a sealed, synced segment from NewCleanedSegment(replaced[0])
+  // holding the same offset range. The swap is atomic across a crash (see
+  // docs/FORMAT.md, "Compaction"): the replaced segments, or the cleaned
+  // one, never a mix. kAborted, with nothing changed and the cleaned files
+  // removed, if the segments are no longer all there (retention deleted some
+  // meanwhile). Errors before the commit point leave the log unchanged;
+  // after it, the log stays readable and the swap is finished at the next
+  // open.
+  absl::Status ReplaceSegments(const std::vector<int64_t>& replaced,
+                               std::shared_ptr<Segment> cleaned, int64_t records_removed);
+
+  // removal_stats(): what retention, disk limits and compaction removed
+  // since the partition was opened.
+  RemovalCounts removal_stats() const;
 
  private:
   struct Slot {
@@ -141,7 +235,18 @@ class PartitionLog {
 
   PartitionLog(FileSystem& fs, std::string dir, const PartitionLogOptions& options);
   absl::Status Recover(RecoveryReport* report);
-  absl::StatusOr<std::shared_ptr<Segment>> SegmentAt(size_t index) const;
+  // SegmentFrom(offset, after, clamp): the segment holding `offset` (the
+  // last one whose base is at or below it), opening it if needed -- or the
+  // one after it, if that is `after`. Null past the last segment.
+  // kOutOfRange when `offset` lies before the first segment, unless `clamp`
+  // (then the first segment); kFailedPrecondition once closed.
+  absl::StatusOr<std::shared_ptr<Segment>> SegmentFrom(int64_t offset, const Segment* after,
+                                                       bool clamp) const;
+  absl::StatusOr<std::shared_ptr<Segment>> LoadSlot(size_t index) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(segments_mu_);
+  // SegmentInfoOf(segment): its SegmentInfo (first_append_ms from the
+  // active segment only: call with append_mu_ held for it).
+  static SegmentInfo SegmentInfoOf(std::shared_ptr<Segment> segment, bool active);
   // UpTo(batches, end): the leading batches that end before offset `end`.
   static std::span<const char> UpTo(std::span<const char> batches, int64_t end);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
@@ -149,11 +254,16 @@ class PartitionLog {
 
   FileSystem& fs_;
   const std::string dir_;
-  // As opened. Appends follow settings_ instead where the two differ.
   const PartitionLogOptions options_;
 
+  // Serialises DeleteOldestSegments and ReplaceSegments.
+  Mutex maintenance_mu_ ABSL_ACQUIRED_BEFORE(append_mu_);
+  // A swap failed after its commit point: the files are in a state only the
+  // next open sorts out, so segments are no longer deleted or replaced.
+  bool swap_unfinished_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+
   mutable Mutex append_mu_ ABSL_ACQUIRED_BEFORE(segments_mu_);
-  // What Reconfigure() changes.
+  // What Reconfigure() changes; options_ is as opened.
   struct Settings {
     SegmentOptions segment;  // For new segments.
     int64_t segment_ms = 0;
@@ -187,6 +297,15 @@ class PartitionLog {
   // Shared with background tasks, which may outlive this object.
   struct Checkpointer;
   std::shared_ptr<Checkpointer> checkpointer_;
+
+  struct RemovalCounters {
+    std::atomic<int64_t> segments{0};
+    std::atomic<int64_t> records{0};
+    std::atomic<uint64_t> bytes{0};
+  };
+  RemovalCounters expired_;
+  RemovalCounters dropped_;
+  RemovalCounters compacted_;
 };
 
 }  // namespace rill

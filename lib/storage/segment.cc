@@ -41,9 +41,35 @@ uint64_t EndOfNonZero(const char* data, uint64_t from, uint64_t end) {
 }  // namespace
 
 Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
-                 const SegmentOptions& options)
-    : fs_(fs), dir_(std::move(dir)), base_offset_(base_offset), options_(options),
-      next_offset_(base_offset), verified_last_offset_(base_offset - 1) {}
+                 const SegmentOptions& options, std::string_view name_suffix)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      base_offset_(base_offset),
+      options_(options),
+      name_suffix_(name_suffix),
+      next_offset_(base_offset),
+      verified_last_offset_(base_offset - 1) {}
+
+std::string Segment::FilePath(std::string_view suffix) const {
+  return JoinPath(dir_, segment::FileName(base_offset_, suffix) + name_suffix_);
+}
+
+uint64_t Segment::file_bytes() const {
+  return DiskUsage::RoundUp(log_->allocated()) + DiskUsage::RoundUp(index_->file().allocated()) +
+         DiskUsage::RoundUp(time_index_->file().allocated());
+}
+
+absl::StatusOr<int64_t> Segment::RecordCount() const {
+  const int64_t known = record_count_.load(std::memory_order_acquire);
+  if (known >= 0) return known;
+  int64_t count = 0;
+  ScanResult r =
+      ScanBatches(0, size(), base_offset_, /*check_crc=*/false,
+                  [&count](uint64_t, const BatchHeader& h) { count += h.records_count; });
+  RETURN_IF_ERROR(r.error);
+  record_count_.store(count, std::memory_order_release);
+  return count;
+}
 
 void Segment::SetVerified(uint64_t end, int64_t last_offset) const {
   MutexLock lock(&verify_mu_);
@@ -54,19 +80,20 @@ void Segment::SetVerified(uint64_t end, int64_t last_offset) const {
 Segment::~Segment() = default;
 
 absl::Status Segment::OpenFiles(bool writable, bool create) {
-  const std::string log_path = JoinPath(dir_, segment::FileName(base_offset_, segment::kLogSuffix));
+  const std::string log_path = FilePath(segment::kLogSuffix);
   const OpenMode log_mode = !writable ? OpenMode::kRead : create ? OpenMode::kTruncate
                                                                : OpenMode::kReadWrite;
-  ASSIGN_OR_RETURN(log_, MappedFile::Open(fs_, log_path, log_mode, options_.max_bytes, writable));
+  ASSIGN_OR_RETURN(log_, MappedFile::Open(fs_, log_path, log_mode, options_.max_bytes, writable,
+                                          options_.usage));
   auto open_index = [&](std::string_view suffix,
                         size_t entry_size) -> absl::StatusOr<std::unique_ptr<IndexFile>> {
-    const std::string path = JoinPath(dir_, segment::FileName(base_offset_, suffix));
+    const std::string path = FilePath(suffix);
     if (create) {
       absl::Status s = fs_.RemoveFile(path);
       if (!s.ok() && !absl::IsNotFound(s)) return s;
     }
     return IndexFile::Open(fs_, path, entry_size, options_.max_index_bytes, /*writable=*/true,
-                           /*create=*/true);
+                           /*create=*/true, options_.index_allocation_chunk, options_.usage);
   };
   ASSIGN_OR_RETURN(std::unique_ptr<IndexFile> index,
                    open_index(segment::kIndexSuffix, segment::kOffsetEntrySize));
@@ -80,8 +107,9 @@ absl::Status Segment::OpenFiles(bool writable, bool create) {
 
 absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(FileSystem& fs, const std::string& dir,
                                                          int64_t base_offset,
-                                                         const SegmentOptions& options) {
-  std::shared_ptr<Segment> segment(new Segment(fs, dir, base_offset, options));
+                                                         const SegmentOptions& options,
+                                                         std::string_view name_suffix) {
+  std::shared_ptr<Segment> segment(new Segment(fs, dir, base_offset, options, name_suffix));
   RETURN_IF_ERROR(segment->OpenFiles(/*writable=*/true, /*create=*/true));
   return segment;
 }
@@ -90,7 +118,7 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::Open(FileSystem& fs, const std
                                                        int64_t base_offset,
                                                        const SegmentOptions& options,
                                                        bool writable) {
-  std::shared_ptr<Segment> segment(new Segment(fs, dir, base_offset, options));
+  std::shared_ptr<Segment> segment(new Segment(fs, dir, base_offset, options, ""));
   RETURN_IF_ERROR(segment->OpenFiles(writable, /*create=*/false));
   return segment;
 }
@@ -220,6 +248,7 @@ absl::Status Segment::LoadTrusted() {
   next_offset_.store(last_offset + 1, std::memory_order_release);
   max_timestamp_.store(max_ts, std::memory_order_release);
   populated_.store(r.end, std::memory_order_relaxed);
+  record_count_.store(r.end == 0 ? 0 : -1, std::memory_order_release);
   size_.store(r.end, std::memory_order_release);
   {
     MutexLock lock(&sync_mu_);
@@ -236,8 +265,10 @@ absl::Status Segment::Recover(uint64_t trusted, int64_t min_offset, SegmentRecov
   time_index_->Clear();
   bytes_since_index_ = 0;
   int64_t max_ts = -1;
+  int64_t records = 0;
   absl::Status index_status;
   auto on_batch = [&](uint64_t position, const BatchHeader& h) {
+    records += h.records_count;
     max_ts = std::max(max_ts, h.max_timestamp);
     if (index_status.ok()) IndexBatch(position, h, max_ts, &index_status);
   };
@@ -286,6 +317,7 @@ absl::Status Segment::Recover(uint64_t trusted, int64_t min_offset, SegmentRecov
     SetVerified(0, base_offset_ - 1);
   }
   populated_.store(valid_end, std::memory_order_relaxed);
+  record_count_.store(records, std::memory_order_release);
   size_.store(valid_end, std::memory_order_release);
   {
     MutexLock lock(&sync_mu_);
@@ -322,6 +354,9 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   RETURN_IF_ERROR(status);
 
   if (first_append_ms_ < 0) first_append_ms_ = now_ms;
+  if (record_count_.load(std::memory_order_relaxed) >= 0) {
+    record_count_.fetch_add(header.records_count, std::memory_order_relaxed);
+  }
   max_timestamp_.store(max_ts, std::memory_order_relaxed);
   next_offset_.store(header.last_offset() + 1, std::memory_order_relaxed);
   // The writer vouches for its own bytes: extend the checked prefix if it
@@ -528,6 +563,7 @@ absl::Status Segment::Truncate(uint64_t position) {
   next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);
   max_timestamp_.store(r.max_timestamp, std::memory_order_release);
   if (verified_.load(std::memory_order_relaxed) > position) SetVerified(0, base_offset_ - 1);
+  record_count_.store(-1, std::memory_order_release);
   MutexLock lock(&sync_mu_);
   synced_ = std::min(synced_, position);
   return absl::OkStatus();

@@ -21,11 +21,13 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "util/mutex.h"
 #include "format/batch_header.h"
+#include "storage/disk_usage.h"
 #include "storage/mapped_file.h"
 #include "storage/offset_index.h"
 
@@ -42,6 +44,11 @@ struct SegmentOptions {
   uint64_t allocation_chunk = 16u << 20;
   // How far ahead of the writer pages are faulted in; 0 turns it off.
   uint64_t populate_ahead = 32u << 20;
+  // Each index file grows by this much at a time.
+  uint64_t index_allocation_chunk = 64u << 10;
+  // Where the growth and trims of the segment's files are counted; null:
+  // nowhere.
+  std::shared_ptr<DiskUsage> usage = nullptr;
 };
 
 // What a scan of batches found. `end` is the position after the last good
@@ -70,11 +77,14 @@ class Segment {
  public:
   ~Segment();
 
-  // Create(fs, dir, base_offset, options): a new, empty, writable segment.
-  // Existing files of that name are emptied.
+  // Create(fs, dir, base_offset, options, name_suffix): a new, empty,
+  // writable segment. Existing files of that name are emptied. A
+  // `name_suffix` is appended to each file's name ("...0.log.cleaned"): the
+  // segment is then a replacement being written (see PartitionLog's swap).
   static absl::StatusOr<std::shared_ptr<Segment>> Create(FileSystem& fs, const std::string& dir,
                                                          int64_t base_offset,
-                                                         const SegmentOptions& options);
+                                                         const SegmentOptions& options,
+                                                         std::string_view name_suffix = "");
 
   // Open(fs, dir, base_offset, options, writable): maps an existing segment
   // without reading its batches. Follow with LoadTrusted or Recover.
@@ -113,6 +123,20 @@ class Segment {
   bool sealed() const { return sealed_.load(std::memory_order_acquire); }
   const char* data() const { return log_->data(); }
   uint64_t allocated_bytes() const { return log_->allocated(); }
+  // file_bytes(): the sizes of the .log and both index files, each rounded
+  // up to whole blocks: the space they take on the device.
+  uint64_t file_bytes() const;
+
+  // MarkRemoved(): the segment's files were deleted (or replaced); syncing
+  // it is pointless from now on. removed(): whether that happened.
+  void MarkRemoved() { removed_.store(true, std::memory_order_release); }
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
+
+  // RecordCount(): the number of records in the segment's batches (the sum
+  // of their recordsCount). Known without reading when the segment was
+  // written or recovered by this process; otherwise the batch headers are
+  // walked once.
+  absl::StatusOr<int64_t> RecordCount() const;
 
   // RoomFor(n, last_offset): whether a batch of n bytes ending at
   // `last_offset` fits: size, index space, relative offset range.
@@ -169,8 +193,10 @@ class Segment {
                          const std::function<void(uint64_t, const BatchHeader&)>& on_batch) const;
 
  private:
-  Segment(FileSystem& fs, std::string dir, int64_t base_offset, const SegmentOptions& options);
+  Segment(FileSystem& fs, std::string dir, int64_t base_offset, const SegmentOptions& options,
+          std::string_view name_suffix);
   absl::Status OpenFiles(bool writable, bool create);
+  std::string FilePath(std::string_view suffix) const;
   absl::Status RebuildIndexes(uint64_t end);
   // Walks batch headers from the last offset-index entry to `end`. Sets
   // *start to where the walk began and *last_batch to the position of the
@@ -199,6 +225,7 @@ class Segment {
   const std::string dir_;
   const int64_t base_offset_;
   const SegmentOptions options_;
+  const std::string name_suffix_;
 
   std::unique_ptr<MappedFile> log_;
   std::unique_ptr<OffsetIndex> index_;
@@ -208,12 +235,17 @@ class Segment {
   std::atomic<int64_t> next_offset_;
   std::atomic<int64_t> max_timestamp_{-1};
   std::atomic<bool> sealed_{false};
+  std::atomic<bool> removed_{false};
   // Bytes [0, verified_) are known good: every batch passes its CRC and its
   // offsets follow the previous batch's. Read without the lock on the fast
   // path; advanced under it, together with the last offset there.
   mutable Mutex verify_mu_;
   mutable std::atomic<uint64_t> verified_{0};
   mutable int64_t verified_last_offset_ ABSL_GUARDED_BY(verify_mu_);
+
+  // Records in the published batches; -1 when not known (a segment opened
+  // with LoadTrusted), then counted on first use.
+  mutable std::atomic<int64_t> record_count_{0};
 
   // Writer state.
   uint64_t bytes_since_index_ = 0;

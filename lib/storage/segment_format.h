@@ -6,6 +6,9 @@
 //     00000000000000000000.index      sparse offset index
 //     00000000000000000000.timeindex  sparse time index
 //     recovery-point                  checkpoint (see below)
+//     00000000000000000000.log.cleaned   a compacted copy being written
+//     00000000000000000000.log.swap      a compacted copy committed, not yet
+//                                        in place (also .index, .timeindex)
 //
 // A segment is named by its base offset, zero-padded to 20 digits.
 //
@@ -39,6 +42,11 @@ inline constexpr std::string_view kLogSuffix = ".log";
 inline constexpr std::string_view kIndexSuffix = ".index";
 inline constexpr std::string_view kTimeIndexSuffix = ".timeindex";
 inline constexpr std::string_view kRecoveryPointFile = "recovery-point";
+// Appended to a segment's three file names while the cleaner writes its
+// replacement, then while the replacement is committed but not yet in place.
+// See docs/FORMAT.md, "Compaction".
+inline constexpr std::string_view kCleanedSuffix = ".cleaned";
+inline constexpr std::string_view kSwapSuffix = ".swap";
 inline constexpr int kNameDigits = 20;
 
 inline constexpr size_t kOffsetEntrySize = 8;

@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "format/batch_format.h"
+#include "format/batch_header.h"
 #include "format/batch_reader.h"
 #include "testutil/batch_util.h"
 #include "testutil/random_records.h"
@@ -243,6 +245,74 @@ TEST_CASE("EncodedRecordSize is what Add appends", "[batch_builder]") {
   absl::StatusOr<std::span<const char>> batch = builder.Finish();
   REQUIRE(batch.ok());
   CHECK(batch->size() == builder.uncompressed_size());
+}
+
+TEST_CASE("A delete horizon replaces baseTimestamp and keeps record timestamps",
+          "[batch_builder]") {
+  std::mt19937_64 rng(5);
+  for (Compression c : kWrittenCodecs) {
+    CAPTURE(CompressionName(c));
+    std::vector<OwnedRecord> records;
+    for (int i = 0; i < 50; ++i) records.push_back(RandomRecord(rng));
+    constexpr int64_t kHorizon = 1'800'000'000'000;
+    BatchBuilder builder({.compression = c, .delete_horizon_ms = kHorizon});
+    for (int i = 0; i < 50; ++i) builder.AddWithOffsetDelta(records[i].view(), -1, 3 * i + 1);
+    builder.set_last_offset_delta(200);
+    absl::StatusOr<std::span<const char>> batch = builder.Finish();
+    REQUIRE(batch.ok());
+    BatchReader reader;
+    DecodedBatch b;
+    REQUIRE(ReadBatch(*batch, &reader, &b).ok());
+    CHECK((b.header.attributes & batch::kAttrDeleteHorizon) != 0);
+    CHECK(b.header.base_timestamp == kHorizon);
+    CHECK(b.header.last_offset_delta == 200);
+    CHECK(b.header.records_count == 50);
+    REQUIRE(b.records.size() == 50);
+    for (int i = 0; i < 50; ++i) {
+      CHECK(b.records[i].offset() == 3 * i + 1);
+      CHECK(Matches(b.records[i], records[i]));
+    }
+    // A reset keeps the horizon but forgets the explicit lastOffsetDelta.
+    builder.Reset();
+    builder.Add(records[0].view(), -1);
+    batch = builder.Finish();
+    REQUIRE(batch.ok());
+    const BatchHeader h = DecodeBatchHeader(batch->data());
+    CHECK(h.last_offset_delta == 0);
+    CHECK(h.base_timestamp == kHorizon);
+  }
+}
+
+TEST_CASE("An empty batch spans its offsets and passes every check", "[batch_builder]") {
+  BatchBuilder builder({.compression = Compression::kZstd,
+                        .producer_id = 7,
+                        .producer_epoch = 1,
+                        .base_sequence = 3});
+  const std::span<const char> batch = builder.FinishEmpty(41, 1'700'000'000'123);
+  BatchReader reader;
+  DecodedBatch b;
+  REQUIRE(ReadBatch(batch, &reader, &b).ok());
+  CHECK(b.records.empty());
+  CHECK(b.header.records_count == 0);
+  CHECK(b.header.last_offset_delta == 41);
+  CHECK(b.header.compression() == Compression::kNone);
+  CHECK(b.header.base_timestamp == 1'700'000'000'123);
+  CHECK(b.header.max_timestamp == 1'700'000'000'123);
+  CHECK(b.header.producer_id == 7);
+  CHECK(batch.size() == batch::kHeaderSize);
+}
+
+TEST_CASE("A log-append time given to the builder stamps the batch", "[batch_builder]") {
+  BatchBuilder builder({.log_append_time_ms = 1'700'000'000'999});
+  builder.Add({.value = "v", .timestamp = 5}, 0);
+  absl::StatusOr<std::span<const char>> batch = builder.Finish();
+  REQUIRE(batch.ok());
+  BatchReader reader;
+  DecodedBatch b;
+  REQUIRE(ReadBatch(*batch, &reader, &b).ok());
+  CHECK(b.header.log_append_time());
+  REQUIRE(b.records.size() == 1);
+  CHECK(b.records[0].timestamp() == 1'700'000'000'999);
 }
 
 }  // namespace
