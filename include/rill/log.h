@@ -100,6 +100,15 @@ class RILL_EXPORT Log {
   absl::Status SetTopicConfig(std::string_view name, std::string_view key,
                               std::string_view value);
 
+  // CreatePartitions(name, total): grows a live topic to `total` partitions,
+  // as Kafka's CreatePartitions does, durably. The new partitions start
+  // empty; keys are placed over the new count from now on (so a key may land
+  // elsewhere than before, as in Kafka); subscribed consumers pick the new
+  // partitions up, and consumer groups rebalance. Errors, with nothing
+  // changed: kNotFound, kInvalidArgument (`total` is not above the count now,
+  // or above 100000).
+  absl::Status CreatePartitions(std::string_view name, int32_t total);
+
   // StartOffset / EndOffset: the first offset still in a partition, and the
   // offset its next record will get. kNotFound for an unknown topic,
   // kOutOfRange for a partition that does not exist.

@@ -67,6 +67,10 @@ absl::Status Log::SetTopicConfig(std::string_view name, std::string_view key,
   return state_->SetTopicConfig(name, key, value);
 }
 
+absl::Status Log::CreatePartitions(std::string_view name, int32_t total) {
+  return state_->CreatePartitions(name, total);
+}
+
 absl::StatusOr<int64_t> Log::StartOffset(const TopicPartition& tp) const {
   ASSIGN_OR_RETURN(core::Partition * partition, state_->FindPartition(tp));
   return partition->log().start_offset();

@@ -88,18 +88,39 @@ PartitionLogOptions LogState::PartitionOptions(const TopicConfig& config) {
   return o;
 }
 
+void Topic::AddPartitions(std::vector<std::unique_ptr<Partition>> added) {
+  const size_t count = partitions_.size() + added.size();
+  auto table = std::make_unique<Partition*[]>(count);
+  for (size_t i = 0; i < partitions_.size(); ++i) table[i] = partitions_[i].get();
+  for (size_t i = 0; i < added.size(); ++i) table[partitions_.size() + i] = added[i].get();
+  for (auto& p : added) partitions_.push_back(std::move(p));
+  // The table first: a reader that sees the new count sees a table that big.
+  table_.store(table.get(), std::memory_order_release);
+  tables_.push_back(std::move(table));
+  count_.store(static_cast<int32_t>(count), std::memory_order_release);
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Partition>>> LogState::OpenPartitions(
+    const Topic& topic, const TopicConfig& config, int32_t first, RecoveryReport* report) {
+  std::vector<std::unique_ptr<Partition>> partitions;
+  const PartitionLogOptions options = PartitionOptions(config);
+  for (int32_t p = first; p < config.partitions; ++p) {
+    RecoveryReport partition_report;
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<PartitionLog> log,
+        PartitionLog::Open(*fs_, PartitionDir(topic.name(), p), options, &partition_report));
+    Add(report, partition_report);
+    partitions.push_back(std::make_unique<Partition>(topic.name(), p, std::move(log)));
+  }
+  return partitions;
+}
+
 absl::StatusOr<std::shared_ptr<Topic>> LogState::OpenTopic(const std::string& name,
                                                            const TopicConfig& config,
                                                            RecoveryReport* report) {
   auto topic = std::make_shared<Topic>(name, config);
-  const PartitionLogOptions options = PartitionOptions(config);
-  for (int32_t p = 0; p < config.partitions; ++p) {
-    RecoveryReport partition_report;
-    ASSIGN_OR_RETURN(std::unique_ptr<PartitionLog> log,
-                     PartitionLog::Open(*fs_, PartitionDir(name, p), options, &partition_report));
-    Add(report, partition_report);
-    topic->partitions_.push_back(std::make_unique<Partition>(topic->name(), p, std::move(log)));
-  }
+  ASSIGN_OR_RETURN(auto partitions, OpenPartitions(*topic, config, 0, report));
+  topic->AddPartitions(std::move(partitions));
   return topic;
 }
 
@@ -205,6 +226,41 @@ absl::Status LogState::SetTopicConfig(std::string_view name, std::string_view ke
     topic->partition(p)->log().Reconfigure(options);
   }
   topic->set_config(config);
+  return absl::OkStatus();
+}
+
+absl::Status LogState::CreatePartitions(std::string_view name, int32_t total) {
+  MutexLock admin(&admin_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(name));
+  const int32_t current = topic->partition_count();
+  if (total <= current) {
+    return absl::InvalidArgumentError(absl::StrCat("topic ", topic->name(), " has ", current,
+                                                   " partitions; it can only grow (", total,
+                                                   " asked for)"));
+  }
+  TopicConfig config = topic->config();
+  config.partitions = total;
+  RETURN_IF_ERROR(config.Validate());
+  // The new partitions' directories first, then the settings that make them
+  // part of the topic: a crash in between leaves directories of no topic,
+  // which the next open removes.
+  RecoveryReport ignored;
+  absl::StatusOr<std::vector<std::unique_ptr<Partition>>> added =
+      OpenPartitions(*topic, config, current, &ignored);
+  absl::Status saved =
+      added.ok() ? SaveTopicConfig(*fs_, dir_, topic->name(), config) : added.status();
+  if (!saved.ok()) {
+    if (added.ok()) {
+      for (auto& p : *added) (void)p->log().Close();
+    }
+    for (int32_t p = current; p < total; ++p) (void)RemoveTree(*fs_, PartitionDir(name, p));
+    return saved;
+  }
+  topic->set_config(config);
+  topic->AddPartitions(*std::move(added));
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  changes_.Notify();
   return absl::OkStatus();
 }
 
