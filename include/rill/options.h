@@ -128,6 +128,26 @@ enum class OffsetReset {
   kNone,      // No default: Poll fails with kFailedPrecondition.
 };
 
+// How a consumer group shares its topics' partitions among its members
+// (Kafka's partition.assignment.strategy). Every member of a group must use
+// the same one. Persistent in no file.
+enum class Assignor {
+  // Kafka's RangeAssignor: per topic, the partitions in order are cut into
+  // one range per subscribed member (members in member-id order); the first
+  // (partitions % members) members get one more. Eager: every rebalance
+  // revokes every partition, then assigns anew.
+  kRange,
+  // Kafka's RoundRobinAssignor: all topic-partitions in order are dealt to
+  // the members in member-id order, skipping members not subscribed to the
+  // partition's topic. Eager.
+  kRoundRobin,
+  // Kafka's CooperativeStickyAssignor: balanced (partition counts differ by
+  // at most one where subscriptions allow), and each rebalance moves as few
+  // partitions as it can: members keep the rest, and only the partitions
+  // that move are revoked.
+  kCooperativeSticky,
+};
+
 struct RILL_EXPORT ConsumerOptions {
   OffsetReset auto_offset_reset = OffsetReset::kLatest;
   // Largest number of records one Poll returns (max.poll.records).
