@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "rill/export.h"
+#include "rill/group.h"
 #include "rill/options.h"
 #include "rill/recovery.h"
 #include "rill/types.h"
@@ -46,6 +47,12 @@ struct TopicDescription {
   std::string name = {};
   TopicConfig config = {};
   std::vector<PartitionDescription> partitions = {};
+};
+
+struct ListTopicsOptions {
+  // Also list internal topics: names starting with "__", such as
+  // __consumer_offsets (where consumer groups commit their offsets).
+  bool include_internal = false;
 };
 
 class RILL_EXPORT Log {
@@ -83,12 +90,15 @@ class RILL_EXPORT Log {
   // kInvalidArgument (name or config), kAlreadyExists.
   absl::Status CreateTopic(std::string_view name, const TopicConfig& config = {});
 
-  // DeleteTopic(name): deletes a topic and its data. Its producers' and
-  // consumers' later calls on it fail with kNotFound. kNotFound if missing.
+  // DeleteTopic(name): deletes a topic and its data, and the offsets
+  // consumer groups committed for it. Its producers' and consumers' later
+  // calls on it fail with kNotFound. kNotFound if missing; kInvalidArgument
+  // for __consumer_offsets, which rill manages.
   absl::Status DeleteTopic(std::string_view name);
 
-  // ListTopics(): the names of the topics, sorted.
-  std::vector<std::string> ListTopics() const;
+  // ListTopics(options): the names of the topics, sorted; internal topics
+  // (names starting with "__") only if options.include_internal.
+  std::vector<std::string> ListTopics(const ListTopicsOptions& options = {}) const;
 
   // DescribeTopic(name): its config and partitions. kNotFound if missing.
   absl::StatusOr<TopicDescription> DescribeTopic(std::string_view name) const;
@@ -118,6 +128,32 @@ class RILL_EXPORT Log {
   // OffsetForTime(tp, timestamp_ms): the first offset in the partition whose
   // record's timestamp is >= timestamp_ms, or the end offset if none is.
   absl::StatusOr<int64_t> OffsetForTime(const TopicPartition& tp, int64_t timestamp_ms) const;
+
+  // Consumer groups (see ConsumerOptions::group and rill/group.h). Their
+  // members exist only in this process; their committed offsets are kept in
+  // the log.
+  //
+  // ListGroups(): the groups that have members or committed offsets, sorted.
+  std::vector<std::string> ListGroups() const;
+
+  // DescribeGroup(group): its state, members and, per partition, committed
+  // offset, end offset and lag. kNotFound for a group with neither members
+  // nor committed offsets.
+  absl::StatusOr<GroupDescription> DescribeGroup(std::string_view group) const;
+
+  // ResetGroupOffsets(group, spec): commits, for every partition of
+  // spec.topics (or of the topics the group has committed offsets for), the
+  // offset `spec` names, and returns them. Only while the group has no
+  // members. Errors, with nothing committed: kFailedPrecondition (the group
+  // has members, or the log is closed), kNotFound (a topic does not exist,
+  // or no topics named and none committed), kInvalidArgument (bad group
+  // name).
+  absl::StatusOr<OffsetMap> ResetGroupOffsets(std::string_view group, const OffsetResetSpec& spec);
+
+  // DeleteGroup(group): deletes a group's committed offsets (with
+  // tombstones in __consumer_offsets). Only while it has no members.
+  // kFailedPrecondition (members), kNotFound (nothing committed).
+  absl::Status DeleteGroup(std::string_view group);
 
   // Sync(): makes everything appended so far durable (survive a power loss).
   absl::Status Sync();

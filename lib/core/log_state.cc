@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/group_hooks.h"
 #include "core/metadata.h"
 #include "core/syncer.h"
 #include "core/topic_name.h"
@@ -66,6 +67,8 @@ absl::StatusOr<std::shared_ptr<LogState>> LogState::Open(FileSystem* fs, std::st
   ASSIGN_OR_RETURN(state->lock_, fs->LockFile(JoinPath(state->dir_, std::string(kLockFile))));
   RETURN_IF_ERROR(CheckLogFormat(*fs, state->dir_));
   RETURN_IF_ERROR(state->Load());
+  state->groups_ = NewGroupService(state.get());
+  RETURN_IF_ERROR(state->groups_->Load());
   return state;
 }
 
@@ -185,6 +188,19 @@ absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& con
 }
 
 absl::Status LogState::DeleteTopic(std::string_view name) {
+  if (name == kConsumerOffsetsTopic) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ToAbsl(name), " keeps the offsets of consumer groups: delete groups with DeleteGroup"));
+  }
+  bool deleted = false;
+  absl::Status status = DeleteTopicFiles(name, &deleted);
+  // The groups' offsets for it go too, as in Kafka: a topic created later
+  // under the same name starts with none.
+  if (deleted) groups_->OnTopicDeleted(name);
+  return status;
+}
+
+absl::Status LogState::DeleteTopicFiles(std::string_view name, bool* deleted) {
   MutexLock admin(&admin_mu_);
   RETURN_IF_ERROR(CheckOpen());
   ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(name));
@@ -196,6 +212,7 @@ absl::Status LogState::DeleteTopic(std::string_view name) {
     topics_.erase(topic->name());
   }
   topic->deleted_.store(true, std::memory_order_release);
+  *deleted = true;
   generation_.fetch_add(1, std::memory_order_acq_rel);
   changes_.Notify();
   absl::Status status;

@@ -33,6 +33,7 @@ class Timer;
 
 namespace rill::core {
 
+class GroupService;
 class Syncer;
 
 // Partition: one partition of a topic: its log, and the notifier that wakes
@@ -168,11 +169,16 @@ class LogState {
   // threads.
   Timer* timer();
   Syncer* syncer();
+  // groups(): the coordinator of the log's consumer groups. Never null.
+  GroupService* groups() { return groups_.get(); }
 
  private:
   LogState(FileSystem* fs, std::string dir, const LogOptions& options,
            std::unique_ptr<FileSystem> owned_fs);
   absl::Status Load();
+  // DeleteTopicFiles(name, &deleted): DeleteTopic's work; sets `deleted`
+  // once the topic is gone from the log.
+  absl::Status DeleteTopicFiles(std::string_view name, bool* deleted);
   absl::StatusOr<std::shared_ptr<Topic>> OpenTopic(const std::string& name, const TopicConfig& config,
                                                    RecoveryReport* report);
   // OpenPartitions(topic, config, first, report): opens (creating when
@@ -206,6 +212,9 @@ class LogState {
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::function<absl::Status()>> flushers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_flusher_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Set once at open, after the topics are loaded.
+  std::shared_ptr<GroupService> groups_;
 
   Mutex services_mu_;
   std::unique_ptr<Timer> timer_ ABSL_GUARDED_BY(services_mu_);
