@@ -13,6 +13,17 @@
 // topics are created and deleted) or is assigned partitions by hand. Without
 // a group (see ConsumerOptions) its positions live only in memory.
 //
+// In a group (ConsumerOptions::group), Subscribe() joins the group, and the
+// group's members share the subscribed topics' partitions: each partition
+// is read by one member at a time. Rebalances run inside Poll, on the
+// consumer's thread: a member first hands back the partitions it must give
+// up (on_revoked, then an auto-commit), then takes those assigned to it
+// that their previous owner has released (on_assigned), each from its
+// committed offset. Committing in on_revoked and after processing each
+// poll's records gives each record to exactly one member, once; with
+// auto-commit alone, a record may be read again after a rebalance or a
+// crash (at least once).
+//
 // Poll waits at the end of the log without spinning, woken by the next
 // append, unless ConsumerOptions::busy_poll asks it to spin.
 //
@@ -32,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "rill/export.h"
+#include "rill/group.h"
 #include "rill/options.h"
 #include "rill/record.h"
 #include "rill/types.h"
@@ -160,15 +172,20 @@ class RILL_EXPORT Consumer {
 
   // Subscribe(topics): reads every partition of these topics, replacing any
   // earlier subscription or assignment. Topics that do not exist yet are
-  // picked up when created. kInvalidArgument for an invalid topic name.
+  // picked up when created. In a group, joins it (or changes this member's
+  // subscription) and reads the partitions the group assigns it, from the
+  // next Poll on. kInvalidArgument for an invalid topic name;
+  // kFailedPrecondition when the group's members use another assignor.
   absl::Status Subscribe(const std::vector<std::string>& topics);
 
   // Assign(partitions): reads exactly these partitions, replacing any
   // subscription or assignment. kNotFound (unknown topic), kOutOfRange (no
-  // such partition).
+  // such partition), kFailedPrecondition for a consumer in a group (the
+  // group assigns its partitions).
   absl::Status Assign(const std::vector<TopicPartition>& partitions);
 
-  // Unsubscribe(): reads nothing until the next Subscribe or Assign.
+  // Unsubscribe(): reads nothing until the next Subscribe or Assign. In a
+  // group: revokes its partitions (on_revoked, auto-commit) and leaves.
   void Unsubscribe();
 
   // Assignment(): the partitions currently read, sorted.
@@ -176,12 +193,43 @@ class RILL_EXPORT Consumer {
 
   // Poll(timeout): the next records of the assigned partitions -- at most
   // max_poll_records -- waiting up to `timeout` for some to arrive. Empty
-  // when none came in time. Positions move past the records returned.
-  // Errors: kDataLoss (a damaged batch: nothing of it is returned, the
-  // position stays on it; see docs/RELIABILITY.md), kFailedPrecondition (a
-  // partition has no position and auto_offset_reset is kNone, or the log is
-  // closed), kCancelled (Wakeup() was called).
+  // when none came in time. Positions move past the records returned. In a
+  // group, first takes part in any rebalance (running the callbacks) and
+  // auto-commits when due. Errors: kDataLoss (a damaged batch: nothing of it
+  // is returned, the position stays on it), kFailedPrecondition (a
+  // partition has no position and auto_offset_reset is kNone, the log is
+  // closed, or called from a rebalance callback), kCancelled (Wakeup() was
+  // called).
   absl::StatusOr<ConsumerRecords> Poll(absl::Duration timeout);
+
+  // Commit(): commits the position of every partition this member reads --
+  // the offset after the last record Poll returned -- and returns once the
+  // commit is as durable as ConsumerOptions::commit_durability says.
+  // Commit(offsets): commits these offsets instead; each partition must be
+  // one this member reads. All or nothing. Errors: kFailedPrecondition (no
+  // group; a partition this member does not read -- it was revoked, or the
+  // member was removed for exceeding max_poll_interval, as Kafka's
+  // CommitFailedException; the log is closed), kNotFound (topic deleted),
+  // kInvalidArgument (a negative offset, a metadata string over 32767
+  // bytes).
+  absl::Status Commit();
+  absl::Status Commit(const OffsetMap& offsets);
+
+  // CommitAsync(callback) / CommitAsync(offsets, callback): as Commit, but
+  // returns without waiting for the commit to be durable; `callback` (may be
+  // null) then reports the result, on this consumer's thread, inside a later
+  // Poll, Commit, CommitAsync or Close. Errors found at once are returned
+  // and the callback is not called.
+  absl::Status CommitAsync(CommitCallback callback = nullptr);
+  absl::Status CommitAsync(const OffsetMap& offsets, CommitCallback callback = nullptr);
+
+  // Committed(tp): the offset committed by this consumer's group for `tp`.
+  // kNotFound if none; kFailedPrecondition without a group.
+  absl::StatusOr<OffsetAndMetadata> Committed(const TopicPartition& tp) const;
+
+  // member_id(): this consumer's member id in its group ("" when it is in
+  // none, or has not subscribed).
+  std::string member_id() const;
 
   // Seek(tp, offset): the next Poll reads `tp` from `offset`. An offset past
   // either end of the partition is treated per auto_offset_reset at the next
@@ -203,8 +251,10 @@ class RILL_EXPORT Consumer {
   // kCancelled at once. The only method callable from another thread.
   void Wakeup();
 
-  // Close(): releases the views of the last Poll; later calls fail with
-  // kFailedPrecondition.
+  // Close(): in a group, revokes its partitions (on_revoked, auto-commit)
+  // and leaves the group; releases the views of the last Poll; waits for
+  // CommitAsync calls and runs their callbacks. Later calls fail with
+  // kFailedPrecondition. The destructor closes a consumer not closed yet.
   absl::Status Close();
 
   class Impl;

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "rill/export.h"
+#include "rill/group.h"
 #include "rill/options.h"
 #include "rill/recovery.h"
 #include "rill/retention.h"
@@ -55,6 +56,12 @@ struct TopicDescription {
   // Bytes the topic's files take on the device (what quota.bytes limits),
   // as last counted.
   uint64_t disk_bytes = 0;
+};
+
+struct ListTopicsOptions {
+  // Also list internal topics: names starting with "__", such as
+  // __consumer_offsets (where consumer groups commit their offsets).
+  bool include_internal = false;
 };
 
 class RILL_EXPORT Log {
@@ -92,12 +99,15 @@ class RILL_EXPORT Log {
   // kInvalidArgument (name or config), kAlreadyExists.
   absl::Status CreateTopic(std::string_view name, const TopicConfig& config = {});
 
-  // DeleteTopic(name): deletes a topic and its data. Its producers' and
-  // consumers' later calls on it fail with kNotFound. kNotFound if missing.
+  // DeleteTopic(name): deletes a topic and its data, and the offsets
+  // consumer groups committed for it. Its producers' and consumers' later
+  // calls on it fail with kNotFound. kNotFound if missing; kInvalidArgument
+  // for __consumer_offsets, which rill manages.
   absl::Status DeleteTopic(std::string_view name);
 
-  // ListTopics(): the names of the topics, sorted.
-  std::vector<std::string> ListTopics() const;
+  // ListTopics(options): the names of the topics, sorted; internal topics
+  // (names starting with "__") only if options.include_internal.
+  std::vector<std::string> ListTopics(const ListTopicsOptions& options = {}) const;
 
   // DescribeTopic(name): its config and partitions. kNotFound if missing.
   absl::StatusOr<TopicDescription> DescribeTopic(std::string_view name) const;
@@ -109,6 +119,15 @@ class RILL_EXPORT Log {
   absl::Status SetTopicConfig(std::string_view name, std::string_view key,
                               std::string_view value);
 
+  // CreatePartitions(name, total): grows a live topic to `total` partitions,
+  // as Kafka's CreatePartitions does, durably. The new partitions start
+  // empty; keys are placed over the new count from now on (so a key may land
+  // elsewhere than before, as in Kafka); subscribed consumers pick the new
+  // partitions up, and consumer groups rebalance. Errors, with nothing
+  // changed: kNotFound, kInvalidArgument (`total` is not above the count now,
+  // or above 100000).
+  absl::Status CreatePartitions(std::string_view name, int32_t total);
+
   // StartOffset / EndOffset: the first offset still in a partition, and the
   // offset its next record will get. kNotFound for an unknown topic,
   // kOutOfRange for a partition that does not exist.
@@ -118,6 +137,32 @@ class RILL_EXPORT Log {
   // OffsetForTime(tp, timestamp_ms): the first offset in the partition whose
   // record's timestamp is >= timestamp_ms, or the end offset if none is.
   absl::StatusOr<int64_t> OffsetForTime(const TopicPartition& tp, int64_t timestamp_ms) const;
+
+  // Consumer groups (see ConsumerOptions::group and rill/group.h). Their
+  // members exist only in this process; their committed offsets are kept in
+  // the log.
+  //
+  // ListGroups(): the groups that have members or committed offsets, sorted.
+  std::vector<std::string> ListGroups() const;
+
+  // DescribeGroup(group): its state, members and, per partition, committed
+  // offset, end offset and lag. kNotFound for a group with neither members
+  // nor committed offsets.
+  absl::StatusOr<GroupDescription> DescribeGroup(std::string_view group) const;
+
+  // ResetGroupOffsets(group, spec): commits, for every partition of
+  // spec.topics (or of the topics the group has committed offsets for), the
+  // offset `spec` names, and returns them. Only while the group has no
+  // members. Errors, with nothing committed: kFailedPrecondition (the group
+  // has members, or the log is closed), kNotFound (a topic does not exist,
+  // or no topics named and none committed), kInvalidArgument (bad group
+  // name).
+  absl::StatusOr<OffsetMap> ResetGroupOffsets(std::string_view group, const OffsetResetSpec& spec);
+
+  // DeleteGroup(group): deletes a group's committed offsets (with
+  // tombstones in __consumer_offsets). Only while it has no members.
+  // kFailedPrecondition (members), kNotFound (nothing committed).
+  absl::Status DeleteGroup(std::string_view group);
 
   // Sync(): makes everything appended so far durable (survive a power loss).
   absl::Status Sync();

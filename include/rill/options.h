@@ -11,9 +11,11 @@
 #define RILL_OPTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -21,6 +23,7 @@
 #include "rill/compression.h"
 #include "rill/export.h"
 #include "rill/log_sink.h"
+#include "rill/types.h"
 
 namespace rill {
 
@@ -177,15 +180,78 @@ struct RILL_EXPORT ProducerOptions {
   absl::Duration linger = absl::Milliseconds(5);
 };
 
-// Where a consumer starts in a partition it has no position for
-// (auto.offset.reset).
+// Where a consumer starts in a partition it has no position for -- for a
+// consumer in a group, no committed offset (auto.offset.reset).
 enum class OffsetReset {
   kEarliest,  // The first offset in the log.
   kLatest,    // The end: only records appended from now on.
   kNone,      // No default: Poll fails with kFailedPrecondition.
 };
 
+// How a consumer group shares its topics' partitions among its members
+// (Kafka's partition.assignment.strategy). Every member of a group must use
+// the same one. Persistent in no file.
+enum class Assignor {
+  // Kafka's RangeAssignor: per topic, the partitions in order are cut into
+  // one range per subscribed member (members in member-id order); the first
+  // (partitions % members) members get one more. Eager: every rebalance
+  // revokes every partition, then assigns anew.
+  kRange,
+  // Kafka's RoundRobinAssignor: all topic-partitions in order are dealt to
+  // the members in member-id order, skipping members not subscribed to the
+  // partition's topic. Eager.
+  kRoundRobin,
+  // Kafka's CooperativeStickyAssignor: balanced (partition counts differ by
+  // at most one where subscriptions allow), and each rebalance moves as few
+  // partitions as it can: members keep the rest, and only the partitions
+  // that move are revoked.
+  kCooperativeSticky,
+};
+
+// Called with a list of partitions, on the consumer's own thread, inside
+// Poll (or Close, Unsubscribe, the destructor). See ConsumerOptions.
+using PartitionsCallback = std::function<void(const std::vector<TopicPartition>&)>;
+
 struct RILL_EXPORT ConsumerOptions {
+  // The consumer group this consumer belongs to (Kafka's group.id). Empty:
+  // none -- the consumer reads what it subscribes to or is assigned, and its
+  // positions live only in memory. With a group, Subscribe() joins it: the
+  // group's members share the partitions of the topics they subscribe to,
+  // each partition read by one member at a time, and positions are
+  // committed to the log (Commit(), or auto-commit) so that the next owner
+  // -- or this consumer after a restart -- resumes from them. A group of
+  // one is how a named reader resumes where it stopped.
+  std::string group = {};
+  // Names the consumer's member id in its group: "<client_id>-<n>", n
+  // counting the log's members ("consumer" when empty).
+  std::string client_id = {};
+  // How the group shares partitions (every member must say the same).
+  Assignor assignor = Assignor::kRange;
+  // on_revoked(partitions): this member is about to stop reading these
+  // partitions (a rebalance moves them, the consumer closes or
+  // unsubscribes). Called before they are released: Commit() here commits
+  // them, so that their next owner resumes exactly there. Also called with
+  // every partition the member had when it finds it was removed from the
+  // group for not polling within max_poll_interval (Kafka's
+  // onPartitionsLost): they were released already, and Commit() fails.
+  PartitionsCallback on_revoked = nullptr;
+  // on_assigned(partitions): this member now reads these partitions, from
+  // their committed offsets (or auto_offset_reset). Seek() may move them.
+  PartitionsCallback on_assigned = nullptr;
+  // Commit the positions of the partitions read every auto_commit_interval
+  // (checked in Poll), before partitions are revoked, and at Close
+  // (enable.auto.commit, auto.commit.interval.ms).
+  bool enable_auto_commit = true;
+  absl::Duration auto_commit_interval = absl::Seconds(5);
+  // A member that does not call Poll for this long is removed from its group
+  // and its partitions given to the others (max.poll.interval.ms). Checked
+  // when other members poll or join, and by the log's timer thread (none
+  // with background_threads = 0).
+  absl::Duration max_poll_interval = absl::Minutes(5);
+  // What a commit survives once Commit() has returned: kProcessCrash (the
+  // default) or kPowerLoss (synced to the device).
+  Durability commit_durability = Durability::kProcessCrash;
+
   OffsetReset auto_offset_reset = OffsetReset::kLatest;
   // Largest number of records one Poll returns (max.poll.records).
   int32_t max_poll_records = 500;

@@ -54,7 +54,8 @@ class RILL_EXPORT Producer {
   // options.durability says. The record's bytes are copied; nothing of it is
   // kept. Errors, with nothing appended: kNotFound (unknown topic),
   // kOutOfRange (record.partition does not exist), kInvalidArgument (the
-  // record is larger than the topic's max.message.bytes),
+  // record is larger than the topic's max.message.bytes, or the topic is
+  // __consumer_offsets, which only consumer groups write),
   // kResourceExhausted (disk full), kFailedPrecondition (producer or log
   // closed); a kPowerLoss sync failure returns the sync's error, and then the
   // record is in the log but may not survive a power loss.

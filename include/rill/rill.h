@@ -9,6 +9,7 @@
 #include "rill/clock.h"
 #include "rill/compression.h"
 #include "rill/consumer.h"
+#include "rill/group.h"
 #include "rill/log.h"
 #include "rill/log_sink.h"
 #include "rill/options.h"

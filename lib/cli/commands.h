@@ -8,6 +8,7 @@
 namespace rill::cli {
 
 void AddTopicsCommands(CLI::App& app, Context& ctx);  // topics.cc
+void AddGroupsCommands(CLI::App& app, Context& ctx);  // groups.cc
 void AddProduceCommand(CLI::App& app, Context& ctx);  // produce.cc
 void AddConsumeCommand(CLI::App& app, Context& ctx);  // consume.cc
 void AddDumpCommand(CLI::App& app, Context& ctx);     // dump.cc

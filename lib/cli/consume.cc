@@ -1,5 +1,6 @@
-// rill consume TOPIC: prints records, from where --from says, until the end
-// (or forever with --follow).
+// rill consume TOPIC: prints records, from where --from says (or, with
+// --group, from the group's committed offsets, committing what it printed),
+// until the end (or forever with --follow).
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -27,6 +28,7 @@ struct ConsumeArgs {
   int64_t max = -1;  // -1: no limit.
   bool follow = false;
   std::string format = "%s\\n";
+  std::string group;  // Empty: none.
 };
 
 // Where --from starts reading.
@@ -76,12 +78,93 @@ bool WriteOut(std::string* out) {
   return ok;
 }
 
+// ConsumeInGroup: the records after the group's committed offsets (or, where
+// it has none, from --from beginning or end); after each poll's records are
+// written to stdout, their offsets are committed.
+int ConsumeInGroup(const Context& ctx, const ConsumeArgs& args, const StartAt& from,
+                   const RecordFormat& format) {
+  StopSignals signals;  // Before the log starts threads: they must not take the signals.
+  absl::StatusOr<std::unique_ptr<Log>> log = OpenLog(ctx, LogAccess::kExisting, 0);
+  if (!log.ok()) return Fail(log.status());
+  absl::StatusOr<TopicDescription> topic = (*log)->DescribeTopic(args.topic);
+  if (!topic.ok()) return Fail(topic.status());
+  // Where each partition started: a partition nothing was printed from gets
+  // it committed at the end, so that a new group starts where --from said
+  // the next time too.
+  OffsetMap started;
+  Consumer* self = nullptr;
+  ConsumerOptions options{.group = args.group,
+                          .client_id = "rill-consume",
+                          .enable_auto_commit = false,
+                          .auto_offset_reset = from.kind == StartAt::Kind::kEnd
+                                                   ? OffsetReset::kLatest
+                                                   : OffsetReset::kEarliest};
+  options.on_assigned = [&started, &self](const std::vector<TopicPartition>& partitions) {
+    for (const TopicPartition& tp : partitions) {
+      if (absl::StatusOr<int64_t> position = self->Position(tp); position.ok()) {
+        started[tp] = {.offset = *position};
+      }
+    }
+  };
+  Consumer consumer(**log, options);
+  self = &consumer;
+  if (absl::Status s = consumer.Subscribe({args.topic}); !s.ok()) return Fail(s);
+  signals.OnStop([&consumer] { consumer.Wakeup(); });
+  std::string out;
+  int64_t count = 0;
+  absl::Status status;
+  while (args.max < 0 || count < args.max) {
+    // Without --follow, nothing waits: nobody else can append while this
+    // process holds the log, so an empty poll is the end.
+    absl::StatusOr<ConsumerRecords> records =
+        consumer.Poll(args.follow ? absl::Milliseconds(500) : absl::ZeroDuration());
+    if (absl::IsCancelled(records.status())) break;  // Ctrl-C or SIGTERM.
+    if (!records.ok()) {
+      status = records.status();
+      break;
+    }
+    if (records->empty() && !args.follow) break;
+    OffsetMap printed;
+    for (const RecordView& r : *records) {
+      if (args.max >= 0 && count == args.max) break;
+      format.Append(r, &out);
+      ++count;
+      printed[{std::string(r.topic()), r.partition()}] = {.offset = r.offset() + 1};
+    }
+    // Commit only what reached stdout.
+    if (!WriteOut(&out) || std::fflush(stdout) != 0) break;
+    for (const auto& [tp, next] : printed) started.erase(tp);
+    if (!printed.empty()) {
+      if (status = consumer.Commit(printed); !status.ok()) break;
+    }
+  }
+  for (auto it = started.begin(); it != started.end();) {
+    it = consumer.Committed(it->first).ok() ? started.erase(it) : std::next(it);
+  }
+  if (status.ok() && !started.empty()) status = consumer.Commit(started);
+  signals.OnStop(nullptr);
+  (void)consumer.Close();
+  absl::Status closed = (*log)->Close();
+  if (!status.ok()) return Fail(status);
+  if (!closed.ok()) return Fail(closed);
+  return kExitOk;
+}
+
 int Consume(const Context& ctx, const ConsumeArgs& args) {
   if (absl::Status s = CheckTopicName(args.topic); !s.ok()) return UsageError(s);
   absl::StatusOr<StartAt> from = ParseFrom(args.from);
   if (!from.ok()) return UsageError(from.status());
   absl::StatusOr<RecordFormat> format = RecordFormat::Parse(args.format);
   if (!format.ok()) return UsageError(format.status());
+  if (!args.group.empty()) {
+    if (args.partition >= 0) return UsageError("--partition and --group exclude each other");
+    if (from->kind == StartAt::Kind::kOffset || from->kind == StartAt::Kind::kTime) {
+      return UsageError(
+          "with --group, --from is beginning or end (where a partition with no committed "
+          "offset starts); move a group's offsets with `rill groups reset`");
+    }
+    return ConsumeInGroup(ctx, args, *from, *format);
+  }
 
   StopSignals signals;  // Before the log starts threads: they must not take the signals.
   absl::StatusOr<std::unique_ptr<Log>> log = OpenLog(ctx, LogAccess::kExisting, 0);
@@ -179,6 +262,10 @@ void AddConsumeCommand(CLI::App& app, Context& ctx) {
                   "Where to start in each partition: beginning (default), end, an OFFSET, or "
                   "@UNIX_MS (the first record at or after that time)");
   cmd->add_option("--max,-c", args->max, "Stop after N records")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--group,-g", args->group,
+                  "Read as a member of consumer group G: resume from its committed offsets "
+                  "(--from says where a partition without one starts) and commit each record "
+                  "once it is printed");
   cmd->add_flag("--follow,-f", args->follow,
                 "At the end, wait for more records (like tail -f) until Ctrl-C");
   cmd->add_option("--format", args->format,

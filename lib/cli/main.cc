@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   // Options of the top level may also follow the command: rill topics list --dir D.
   app.fallthrough();
   rill::cli::AddTopicsCommands(app, ctx);
+  rill::cli::AddGroupsCommands(app, ctx);
   rill::cli::AddProduceCommand(app, ctx);
   rill::cli::AddConsumeCommand(app, ctx);
   rill::cli::AddDumpCommand(app, ctx);

@@ -22,6 +22,39 @@ struct PartitionGauge {
   std::function<int64_t(const PartitionDescription&)> value;
 };
 
+// A gauge with one sample per group and partition.
+struct GroupGauge {
+  const char* name;
+  const char* help;
+  int64_t (*value)(const GroupPartition&);  // Negative: no sample.
+};
+
+// AppendGroupGauges(groups, out): per group and partition, the committed
+// offset and the lag (end offset - committed), where a commit exists.
+void AppendGroupGauges(const std::vector<GroupDescription>& groups, std::string* out) {
+  absl::StrAppend(out, "# HELP rill_groups Consumer groups with committed offsets.\n",
+                  "# TYPE rill_groups gauge\nrill_groups ", groups.size(), "\n");
+  const GroupGauge gauges[] = {
+      {"rill_group_committed_offset", "The offset the group committed for the partition.",
+       [](const GroupPartition& p) { return p.committed_offset; }},
+      {"rill_group_lag", "Records of the partition after the group's committed offset.",
+       [](const GroupPartition& p) { return p.lag; }},
+  };
+  for (const GroupGauge& gauge : gauges) {
+    absl::StrAppend(out, "# HELP ", gauge.name, " ", gauge.help, "\n# TYPE ", gauge.name,
+                    " gauge\n");
+    for (const GroupDescription& g : groups) {
+      for (const GroupPartition& p : g.partitions) {
+        const int64_t value = gauge.value(p);
+        if (value < 0) continue;
+        absl::StrAppend(out, gauge.name, "{group=\"", PrometheusLabel(g.group), "\",topic=\"",
+                        PrometheusLabel(p.partition.topic), "\",partition=\"",
+                        p.partition.partition, "\"} ", value, "\n");
+      }
+    }
+  }
+}
+
 int Stats(const Context& ctx) {
   absl::StatusOr<std::unique_ptr<Log>> log = OpenLog(ctx, LogAccess::kExisting, 0);
   if (!log.ok()) return Fail(log.status());
@@ -30,6 +63,12 @@ int Stats(const Context& ctx) {
     absl::StatusOr<TopicDescription> d = (*log)->DescribeTopic(name);
     if (!d.ok()) return Fail(d.status());
     topics.push_back(*std::move(d));
+  }
+  std::vector<GroupDescription> groups;
+  for (const std::string& name : (*log)->ListGroups()) {
+    absl::StatusOr<GroupDescription> d = (*log)->DescribeGroup(name);
+    if (!d.ok()) return Fail(d.status());
+    groups.push_back(*std::move(d));
   }
   if (absl::Status s = (*log)->Close(); !s.ok()) return Fail(s);
 
@@ -62,6 +101,7 @@ int Stats(const Context& ctx) {
       }
     }
   }
+  AppendGroupGauges(groups, &out);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : Fail("writing to stdout failed");
 }
@@ -72,8 +112,9 @@ void AddStatsCommand(CLI::App& app, Context& ctx) {
   app.add_subcommand("stats", "Print gauges per topic and partition, for Prometheus")
       ->footer(
           "Prints, in Prometheus' text exposition format, rill_topics, rill_topic_partitions, "
-          "and per partition rill_partition_start_offset, rill_partition_end_offset, "
-          "rill_partition_bytes and rill_partition_segments.")
+          "per partition rill_partition_start_offset, rill_partition_end_offset, "
+          "rill_partition_bytes and rill_partition_segments, rill_groups, and per group and "
+          "partition rill_group_committed_offset and rill_group_lag.")
       ->callback([&ctx] { ctx.action = [&ctx] { return Stats(ctx); }; });
 }
 

@@ -12,10 +12,12 @@
 namespace rill::cli {
 namespace {
 
-int List(const Context& ctx) {
+int List(const Context& ctx, bool internal) {
   absl::StatusOr<std::unique_ptr<Log>> log = OpenLog(ctx, LogAccess::kExisting, 0);
   if (!log.ok()) return Fail(log.status());
-  for (const std::string& name : (*log)->ListTopics()) std::printf("%s\n", name.c_str());
+  for (const std::string& name : (*log)->ListTopics({.include_internal = internal})) {
+    std::printf("%s\n", name.c_str());
+  }
   absl::Status closed = (*log)->Close();
   return closed.ok() ? kExitOk : Fail(closed);
 }
@@ -91,9 +93,12 @@ void AddTopicsCommands(CLI::App& app, Context& ctx) {
   CLI::App* topics = app.add_subcommand("topics", "List, create, describe and delete topics");
   topics->require_subcommand(1);
 
-  topics->add_subcommand("list", "Print the names of the topics, one a line")->callback([&ctx] {
-    ctx.action = [&ctx] { return List(ctx); };
-  });
+  auto internal = std::make_shared<bool>(false);
+  CLI::App* list = topics->add_subcommand("list", "Print the names of the topics, one a line");
+  list->add_flag("--internal", *internal,
+                 "Also list internal topics (__consumer_offsets, where groups commit)");
+  list->callback(
+      [&ctx, internal] { ctx.action = [&ctx, internal] { return List(ctx, *internal); }; });
 
   auto create_args = std::make_shared<CreateArgs>();
   CLI::App* create = topics->add_subcommand(

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/consumer_impl.h"
 #include "core/log_state.h"
 #include "core/topic_name.h"
 #include "format/batch_reader.h"
@@ -23,78 +24,17 @@ namespace rill {
 using core::Partition;
 using core::Topic;
 
-class Consumer::Impl {
- public:
-  Impl(std::shared_ptr<core::LogState> state, const ConsumerOptions& options)
-      : state_(std::move(state)), options_(options) {
-    state_->changes().Register(&waiter_);
-  }
-  ~Impl() {
-    ClearAssignment();
-    state_->changes().Unregister(&waiter_);
-  }
+Consumer::Impl::Impl(std::shared_ptr<core::LogState> state, const ConsumerOptions& options)
+    : state_(std::move(state)), options_(options) {
+  state_->changes().Register(&waiter_);
+  if (!options_.group.empty()) member_ = state_->groups()->NewMember(options_, &waiter_);
+}
 
-  absl::Status Subscribe(const std::vector<std::string>& topics);
-  absl::Status Assign(const std::vector<TopicPartition>& partitions);
-  void Unsubscribe();
-  std::vector<TopicPartition> Assignment() const;
-  absl::StatusOr<ConsumerRecords> Poll(absl::Duration timeout);
-  absl::Status Seek(const TopicPartition& tp, int64_t offset);
-  absl::Status SeekEach(const std::vector<TopicPartition>& partitions,
-                        const std::function<absl::StatusOr<int64_t>(const PartitionLog&)>& to);
-  absl::StatusOr<int64_t> Position(const TopicPartition& tp);
-  void Wakeup() {
-    wakeup_.store(true, std::memory_order_release);
-    waiter_.Wake();
-  }
-  absl::Status Close();
-
- private:
-  struct Assigned {
-    std::shared_ptr<Topic> topic;
-    Partition* partition = nullptr;
-    int64_t position = kNoOffset;
-  };
-
-  absl::Status CheckOpen() const;
-  void SetAssignment(std::vector<Assigned> next);
-  void ClearAssignment() { SetAssignment({}); }
-  void Refresh();
-  Assigned* Find(const TopicPartition& tp);
-  // Resolve(a, start, end): a position for `a` per auto_offset_reset.
-  absl::StatusOr<int64_t> Reset(const Assigned& a) const;
-  // Fetch(): fills batches_ from the assigned partitions; returns the number
-  // of records it will yield.
-  absl::StatusOr<size_t> Fetch();
-  absl::Status FetchPartition(Assigned& a, size_t* records_left, size_t* bytes_left,
-                              size_t* records);
-  bool AnyDataAvailable() const;
-  // Interrupted(): whether a wait at the end of the partitions should end
-  // with no data: Wakeup() was called, the log closed, or the partitions to
-  // read changed.
-  bool Interrupted() const;
-  void Wait(absl::Time deadline);
-  void ReleasePoll();
-
-  const std::shared_ptr<core::LogState> state_;
-  const ConsumerOptions options_;
-  bool closed_ = false;
-
-  bool subscribed_ = false;
-  std::vector<std::string> subscription_;
-  uint64_t generation_ = 0;
-  std::vector<Assigned> assigned_;  // Sorted by topic name, then partition.
-  size_t next_ = 0;                 // Partition to fetch from first.
-
-  core::Waiter waiter_;
-  std::atomic<bool> wakeup_{false};
-
-  // What the last Poll returned, alive until the next.
-  std::vector<ReadResult> held_;
-  BatchReader reader_;
-  std::vector<detail::PolledBatch> batches_;
-  detail::PollErrorSlot error_;
-};
+Consumer::Impl::~Impl() {
+  member_.reset();
+  ClearAssignment();
+  state_->changes().Unregister(&waiter_);
+}
 
 absl::Status Consumer::Impl::CheckOpen() const {
   if (closed_) return absl::FailedPreconditionError("the consumer is closed");
@@ -126,6 +66,7 @@ void Consumer::Impl::SetAssignment(std::vector<Assigned> next) {
 }
 
 void Consumer::Impl::Refresh() {
+  if (member_ != nullptr) return;  // The group assigns (Poll syncs).
   if (!subscribed_) {
     // Drop partitions of deleted topics.
     if (std::any_of(assigned_.begin(), assigned_.end(),
@@ -154,10 +95,22 @@ void Consumer::Impl::Refresh() {
 
 absl::Status Consumer::Impl::Subscribe(const std::vector<std::string>& topics) {
   RETURN_IF_ERROR(CheckOpen());
+  RETURN_IF_ERROR(CheckNotInCallback("Subscribe"));
   for (const std::string& t : topics) RETURN_IF_ERROR(core::ValidateTopicName(t));
-  subscription_ = topics;
-  std::sort(subscription_.begin(), subscription_.end());
-  subscription_.erase(std::unique(subscription_.begin(), subscription_.end()), subscription_.end());
+  std::vector<std::string> sorted = topics;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  if (member_ != nullptr) {
+    if (sorted.empty()) {
+      Unsubscribe();
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(member_->Subscribe(sorted));
+    subscription_ = std::move(sorted);
+    subscribed_ = true;
+    return absl::OkStatus();
+  }
+  subscription_ = std::move(sorted);
   subscribed_ = true;
   generation_ = state_->topics_generation() - 1;  // Forces a refresh.
   Refresh();
@@ -166,6 +119,11 @@ absl::Status Consumer::Impl::Subscribe(const std::vector<std::string>& topics) {
 
 absl::Status Consumer::Impl::Assign(const std::vector<TopicPartition>& partitions) {
   RETURN_IF_ERROR(CheckOpen());
+  if (member_ != nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the consumer is in group ", options_.group,
+                     ", which assigns its partitions: Subscribe instead"));
+  }
   std::vector<Assigned> next;
   for (const TopicPartition& tp : partitions) {
     std::shared_ptr<Topic> topic;
@@ -182,6 +140,10 @@ absl::Status Consumer::Impl::Assign(const std::vector<TopicPartition>& partition
 }
 
 void Consumer::Impl::Unsubscribe() {
+  if (member_ != nullptr) {
+    if (closed_ || member_->InCallback()) return;
+    member_->Unsubscribe(*this);
+  }
   subscribed_ = false;
   subscription_.clear();
   ClearAssignment();
@@ -225,6 +187,7 @@ bool Consumer::Impl::AnyDataAvailable() const {
 
 bool Consumer::Impl::Interrupted() const {
   if (wakeup_.load(std::memory_order_acquire) || state_->closed()) return true;
+  if (member_ != nullptr) return member_->NeedsSync();
   if (subscribed_) return state_->topics_generation() != generation_;
   return std::any_of(assigned_.begin(), assigned_.end(),
                      [](const Assigned& a) { return a.topic->deleted(); });
@@ -366,6 +329,15 @@ void Consumer::Impl::Wait(absl::Time deadline) {
 }
 
 absl::StatusOr<ConsumerRecords> Consumer::Impl::Poll(absl::Duration timeout) {
+  RETURN_IF_ERROR(CheckNotInCallback("Poll"));
+  if (member_ == nullptr) return PollLoop(timeout);
+  member_->PollStarted();
+  absl::StatusOr<ConsumerRecords> records = PollLoop(timeout);
+  member_->PollEnded();
+  return records;
+}
+
+absl::StatusOr<ConsumerRecords> Consumer::Impl::PollLoop(absl::Duration timeout) {
   ReleasePoll();
   RETURN_IF_ERROR(CheckOpen());
   if (error_.error != nullptr) {
@@ -387,7 +359,11 @@ absl::StatusOr<ConsumerRecords> Consumer::Impl::Poll(absl::Duration timeout) {
       return absl::CancelledError("Consumer::Wakeup() was called");
     }
     RETURN_IF_ERROR(CheckOpen());
-    Refresh();
+    if (member_ != nullptr) {
+      RETURN_IF_ERROR(member_->Sync(*this));
+    } else {
+      Refresh();
+    }
     ASSIGN_OR_RETURN(const size_t records, Fetch());
     if (records > 0) return ConsumerRecords(batches_.data(), batches_.size(), records, &error_);
     ReleasePoll();
@@ -450,7 +426,9 @@ absl::StatusOr<int64_t> Consumer::Impl::Position(const TopicPartition& tp) {
 
 absl::Status Consumer::Impl::Close() {
   if (closed_) return absl::FailedPreconditionError("the consumer is closed");
+  RETURN_IF_ERROR(CheckNotInCallback("Close"));
   ReleasePoll();
+  if (member_ != nullptr) member_->Close(*this);
   ClearAssignment();
   closed_ = true;
   return absl::OkStatus();
@@ -459,7 +437,10 @@ absl::Status Consumer::Impl::Close() {
 Consumer::Consumer(Log& log, const ConsumerOptions& options)
     : impl_(std::make_unique<Impl>(log.state(), options)) {}
 
-Consumer::~Consumer() = default;
+Consumer::~Consumer() {
+  // Closing runs the group's callbacks while the consumer is whole.
+  if (!impl_->closed()) (void)impl_->Close();
+}
 
 absl::Status Consumer::Subscribe(const std::vector<std::string>& topics) {
   return impl_->Subscribe(topics);
@@ -505,6 +486,24 @@ absl::StatusOr<int64_t> Consumer::Position(const TopicPartition& tp) {
 }
 
 void Consumer::Wakeup() { impl_->Wakeup(); }
+
+absl::Status Consumer::Commit() { return impl_->Commit(nullptr); }
+
+absl::Status Consumer::Commit(const OffsetMap& offsets) { return impl_->Commit(&offsets); }
+
+absl::Status Consumer::CommitAsync(CommitCallback callback) {
+  return impl_->CommitAsync(nullptr, std::move(callback));
+}
+
+absl::Status Consumer::CommitAsync(const OffsetMap& offsets, CommitCallback callback) {
+  return impl_->CommitAsync(&offsets, std::move(callback));
+}
+
+absl::StatusOr<OffsetAndMetadata> Consumer::Committed(const TopicPartition& tp) const {
+  return impl_->Committed(tp);
+}
+
+std::string Consumer::member_id() const { return impl_->member_id(); }
 
 absl::Status Consumer::Close() { return impl_->Close(); }
 

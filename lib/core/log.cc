@@ -4,7 +4,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/group_hooks.h"
 #include "core/log_state.h"
+#include "core/topic_name.h"
 #include "storage/mem_file_system.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
@@ -44,9 +46,12 @@ absl::Status Log::CreateTopic(std::string_view name, const TopicConfig& config) 
 
 absl::Status Log::DeleteTopic(std::string_view name) { return state_->DeleteTopic(name); }
 
-std::vector<std::string> Log::ListTopics() const {
+std::vector<std::string> Log::ListTopics(const ListTopicsOptions& options) const {
   std::vector<std::string> names;
-  for (const auto& topic : state_->Topics()) names.push_back(topic->name());
+  for (const auto& topic : state_->Topics()) {
+    if (!options.include_internal && core::IsInternalTopic(topic->name())) continue;
+    names.push_back(topic->name());
+  }
   return names;
 }
 
@@ -72,6 +77,10 @@ absl::Status Log::SetTopicConfig(std::string_view name, std::string_view key,
   return state_->SetTopicConfig(name, key, value);
 }
 
+absl::Status Log::CreatePartitions(std::string_view name, int32_t total) {
+  return state_->CreatePartitions(name, total);
+}
+
 absl::StatusOr<int64_t> Log::StartOffset(const TopicPartition& tp) const {
   ASSIGN_OR_RETURN(core::Partition * partition, state_->FindPartition(tp));
   return partition->log().start_offset();
@@ -85,6 +94,22 @@ absl::StatusOr<int64_t> Log::EndOffset(const TopicPartition& tp) const {
 absl::StatusOr<int64_t> Log::OffsetForTime(const TopicPartition& tp, int64_t timestamp_ms) const {
   ASSIGN_OR_RETURN(core::Partition * partition, state_->FindPartition(tp));
   return partition->log().OffsetForTimestamp(timestamp_ms);
+}
+
+std::vector<std::string> Log::ListGroups() const { return state_->groups()->ListGroups(); }
+
+absl::StatusOr<GroupDescription> Log::DescribeGroup(std::string_view group) const {
+  RETURN_IF_ERROR(state_->CheckOpen());
+  return state_->groups()->DescribeGroup(group);
+}
+
+absl::StatusOr<OffsetMap> Log::ResetGroupOffsets(std::string_view group,
+                                                 const OffsetResetSpec& spec) {
+  return state_->groups()->ResetOffsets(group, spec);
+}
+
+absl::Status Log::DeleteGroup(std::string_view group) {
+  return state_->groups()->DeleteGroup(group);
 }
 
 absl::Status Log::Sync() { return state_->SyncAll(); }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/group_hooks.h"
 #include "core/metadata.h"
 #include "core/syncer.h"
 #include "core/topic_name.h"
@@ -88,6 +89,8 @@ absl::StatusOr<std::shared_ptr<LogState>> LogState::Open(FileSystem* fs, std::st
       state->maintenance_->Start(state->background_.get(), timer, interval_us);
     }
   }
+  state->groups_ = NewGroupService(state.get());
+  RETURN_IF_ERROR(state->groups_->Load());
   return state;
 }
 
@@ -134,29 +137,52 @@ PartitionLogOptions LogState::PartitionOptions(const TopicConfig& config) {
   return o;
 }
 
+void Topic::AddPartitions(std::vector<std::unique_ptr<Partition>> added) {
+  const size_t count = partitions_.size() + added.size();
+  auto table = std::make_unique<Partition*[]>(count);
+  for (size_t i = 0; i < partitions_.size(); ++i) table[i] = partitions_[i].get();
+  for (size_t i = 0; i < added.size(); ++i) table[partitions_.size() + i] = added[i].get();
+  for (auto& p : added) partitions_.push_back(std::move(p));
+  // The table first: a reader that sees the new count sees a table that big.
+  table_.store(table.get(), std::memory_order_release);
+  tables_.push_back(std::move(table));
+  count_.store(static_cast<int32_t>(count), std::memory_order_release);
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Partition>>> LogState::OpenPartitions(
+    const Topic& topic, const TopicConfig& config, int32_t first, RecoveryReport* report) {
+  std::vector<std::unique_ptr<Partition>> partitions;
+  for (int32_t p = first; p < config.partitions; ++p) {
+    PartitionLogOptions options = PartitionOptions(config);
+    options.segment.usage = topic.account()->NewPartitionUsage();
+    RecoveryReport partition_report;
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<PartitionLog> log,
+        PartitionLog::Open(*fs_, PartitionDir(topic.name(), p), options, &partition_report));
+    Add(report, partition_report);
+    partitions.push_back(
+        std::make_unique<Partition>(topic.name(), p, std::move(log), topic.account().get()));
+  }
+  return partitions;
+}
+
 absl::StatusOr<std::shared_ptr<Topic>> LogState::OpenTopic(const std::string& name,
                                                            const TopicConfig& config,
                                                            RecoveryReport* report) {
   auto topic = std::make_shared<Topic>(name, config);
   topic->account_ = retention::TopicAccount::Create(disk_, name, config);
-  std::vector<PartitionLog*> logs;
-  for (int32_t p = 0; p < config.partitions; ++p) {
-    PartitionLogOptions options = PartitionOptions(config);
-    options.segment.usage = topic->account_->NewPartitionUsage();
-    RecoveryReport partition_report;
-    ASSIGN_OR_RETURN(std::unique_ptr<PartitionLog> log,
-                     PartitionLog::Open(*fs_, PartitionDir(name, p), options, &partition_report));
-    Add(report, partition_report);
-    logs.push_back(log.get());
-    topic->partitions_.push_back(
-        std::make_unique<Partition>(topic->name(), p, std::move(log), topic->account_.get()));
-  }
-  topic->account_->SetPartitions(std::move(logs), topic);
-  // What the topic's files take now; appends and deletions count from here.
-  RETURN_IF_ERROR(topic->account_->Remeasure(
-      *fs_,
-      TopicConfigPath(dir_, name)));
+  ASSIGN_OR_RETURN(auto partitions, OpenPartitions(*topic, config, 0, report));
+  topic->AddPartitions(std::move(partitions));
+  RETURN_IF_ERROR(AttachPartitions(topic));
   return topic;
+}
+
+absl::Status LogState::AttachPartitions(const std::shared_ptr<Topic>& topic) {
+  std::vector<PartitionLog*> logs;
+  for (int32_t p = 0; p < topic->partition_count(); ++p) logs.push_back(&topic->partition(p)->log());
+  topic->account()->SetPartitions(std::move(logs), topic);
+  // What the topic's files take now; appends and deletions count from here.
+  return topic->account()->Remeasure(*fs_, TopicConfigPath(dir_, topic->name()));
 }
 
 absl::Status LogState::Load() {
@@ -220,6 +246,19 @@ absl::Status LogState::CreateTopic(std::string_view name, const TopicConfig& con
 }
 
 absl::Status LogState::DeleteTopic(std::string_view name) {
+  if (name == kConsumerOffsetsTopic) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ToAbsl(name), " keeps the offsets of consumer groups: delete groups with DeleteGroup"));
+  }
+  bool deleted = false;
+  absl::Status status = DeleteTopicFiles(name, &deleted);
+  // The groups' offsets for it go too, as in Kafka: a topic created later
+  // under the same name starts with none.
+  if (deleted) groups_->OnTopicDeleted(name);
+  return status;
+}
+
+absl::Status LogState::DeleteTopicFiles(std::string_view name, bool* deleted) {
   MutexLock admin(&admin_mu_);
   RETURN_IF_ERROR(CheckOpen());
   ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(name));
@@ -231,6 +270,7 @@ absl::Status LogState::DeleteTopic(std::string_view name) {
     topics_.erase(topic->name());
   }
   topic->deleted_.store(true, std::memory_order_release);
+  *deleted = true;
   generation_.fetch_add(1, std::memory_order_acq_rel);
   changes_.Notify();
   absl::Status status;
@@ -262,6 +302,42 @@ absl::Status LogState::SetTopicConfig(std::string_view name, std::string_view ke
     topic->partition(p)->log().Reconfigure(options);
   }
   topic->set_config(config);
+  return absl::OkStatus();
+}
+
+absl::Status LogState::CreatePartitions(std::string_view name, int32_t total) {
+  MutexLock admin(&admin_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(name));
+  const int32_t current = topic->partition_count();
+  if (total <= current) {
+    return absl::InvalidArgumentError(absl::StrCat("topic ", topic->name(), " has ", current,
+                                                   " partitions; it can only grow (", total,
+                                                   " asked for)"));
+  }
+  TopicConfig config = topic->config();
+  config.partitions = total;
+  RETURN_IF_ERROR(config.Validate());
+  // The new partitions' directories first, then the settings that make them
+  // part of the topic: a crash in between leaves directories of no topic,
+  // which the next open removes.
+  RecoveryReport ignored;
+  absl::StatusOr<std::vector<std::unique_ptr<Partition>>> added =
+      OpenPartitions(*topic, config, current, &ignored);
+  absl::Status saved =
+      added.ok() ? SaveTopicConfig(*fs_, dir_, topic->name(), config) : added.status();
+  if (!saved.ok()) {
+    if (added.ok()) {
+      for (auto& p : *added) (void)p->log().Close();
+    }
+    for (int32_t p = current; p < total; ++p) (void)RemoveTree(*fs_, PartitionDir(name, p));
+    return saved;
+  }
+  topic->set_config(config);
+  topic->AddPartitions(*std::move(added));
+  RETURN_IF_ERROR(AttachPartitions(topic));
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  changes_.Notify();
   return absl::OkStatus();
 }
 

@@ -35,6 +35,7 @@ class Timer;
 
 namespace rill::core {
 
+class GroupService;
 class Syncer;
 
 // Partition: one partition of a topic: its log, and the notifier that wakes
@@ -92,20 +93,34 @@ class Topic {
   }
   // account(): its disk usage and limits; never null once opened.
   const std::shared_ptr<retention::TopicAccount>& account() const { return account_; }
-  int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }
-  Partition* partition(int32_t i) { return partitions_[static_cast<size_t>(i)].get(); }
-  const Partition* partition(int32_t i) const { return partitions_[static_cast<size_t>(i)].get(); }
+  // partition_count() / partition(i): lock-free, while partitions may be
+  // added (CreatePartitions). A partition(i) for i below a count read
+  // before it is always there.
+  int32_t partition_count() const { return count_.load(std::memory_order_acquire); }
+  Partition* partition(int32_t i) { return table_.load(std::memory_order_acquire)[i]; }
+  const Partition* partition(int32_t i) const { return table_.load(std::memory_order_acquire)[i]; }
   bool deleted() const { return deleted_.load(std::memory_order_acquire); }
 
  private:
   friend class LogState;
+
+  // AddPartitions(added): appends partitions and publishes them. One writer
+  // at a time (LogState's admin lock).
+  void AddPartitions(std::vector<std::unique_ptr<Partition>> added);
 
   const std::string name_;  // Outlives every RecordPosition::topic view.
   mutable Mutex mu_;
   TopicConfig config_ ABSL_GUARDED_BY(mu_);
   // Set once at creation, before the topic is published.
   std::shared_ptr<retention::TopicAccount> account_;
+  // The partitions, owned here and looked up through table_: a table of
+  // pointers that is replaced, never changed in place, when partitions are
+  // added. Old tables stay until the topic dies, for readers still using
+  // them. Changed only by AddPartitions.
   std::vector<std::unique_ptr<Partition>> partitions_;
+  std::vector<std::unique_ptr<Partition*[]>> tables_;
+  std::atomic<Partition* const*> table_{nullptr};
+  std::atomic<int32_t> count_{0};
   std::atomic<bool> deleted_{false};
 };
 
@@ -126,6 +141,10 @@ class LogState {
   absl::Status CreateTopic(std::string_view name, const TopicConfig& config);
   absl::Status DeleteTopic(std::string_view name);
   absl::Status SetTopicConfig(std::string_view name, std::string_view key, std::string_view value);
+  // CreatePartitions(name, total): grows a live topic to `total` partitions,
+  // durably. kNotFound, kInvalidArgument (total not above the count now, or
+  // out of range; nothing changed).
+  absl::Status CreatePartitions(std::string_view name, int32_t total);
   // FindTopic(name): kNotFound when missing (or being deleted),
   // kFailedPrecondition when closed.
   absl::StatusOr<std::shared_ptr<Topic>> FindTopic(std::string_view name) const;
@@ -136,10 +155,12 @@ class LogState {
   // FindPartition(tp): kNotFound (topic), kOutOfRange (partition).
   absl::StatusOr<Partition*> FindPartition(const TopicPartition& tp,
                                            std::shared_ptr<Topic>* topic = nullptr) const;
-  // topics_generation(): changes whenever a topic is created or deleted.
+  // topics_generation(): changes whenever a topic is created, deleted or
+  // given partitions.
   uint64_t topics_generation() const { return generation_.load(std::memory_order_acquire); }
-  // changes(): notified after a topic is created or deleted and when the log
-  // closes, so that a consumer waiting for records notices.
+  // changes(): notified after a topic is created, deleted or given
+  // partitions, and when the log closes, so that a consumer waiting for
+  // records notices.
   Notifier& changes() { return changes_; }
 
   // Flushers: callbacks Close() runs before closing the partitions (the
@@ -169,13 +190,27 @@ class LogState {
   // threads.
   Timer* timer();
   Syncer* syncer();
+  // groups(): the coordinator of the log's consumer groups. Never null.
+  GroupService* groups() { return groups_.get(); }
 
  private:
   LogState(FileSystem* fs, std::string dir, const LogOptions& options,
            std::unique_ptr<FileSystem> owned_fs);
   absl::Status Load();
+  // DeleteTopicFiles(name, &deleted): DeleteTopic's work; sets `deleted`
+  // once the topic is gone from the log.
+  absl::Status DeleteTopicFiles(std::string_view name, bool* deleted);
   absl::StatusOr<std::shared_ptr<Topic>> OpenTopic(const std::string& name, const TopicConfig& config,
                                                    RecoveryReport* report);
+  // OpenPartitions(topic, config, first, report): opens (creating when
+  // missing) partitions first .. config.partitions - 1 of `topic`.
+  absl::StatusOr<std::vector<std::unique_ptr<Partition>>> OpenPartitions(const Topic& topic,
+                                                                         const TopicConfig& config,
+                                                                         int32_t first,
+                                                                         RecoveryReport* report);
+  // AttachPartitions(topic): hands the topic's partitions, all of them, to
+  // its disk account, and measures what their files take.
+  absl::Status AttachPartitions(const std::shared_ptr<Topic>& topic);
   PartitionLogOptions PartitionOptions(const TopicConfig& config);
   std::string PartitionDir(std::string_view topic, int32_t partition) const;
   // TopicViews(): the topics, as maintenance sees them.
@@ -205,6 +240,9 @@ class LogState {
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::function<absl::Status()>> flushers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_flusher_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Set once at open, after the topics are loaded.
+  std::shared_ptr<GroupService> groups_;
 
   Mutex services_mu_;
   std::unique_ptr<Timer> timer_ ABSL_GUARDED_BY(services_mu_);

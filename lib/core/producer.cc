@@ -16,6 +16,7 @@
 #include "core/syncer.h"
 #include "format/batch_builder.h"
 #include "format/batch_format.h"
+#include "rill/group.h"
 #include "rill/log.h"
 #include "rill/partitioner.h"
 #include "util/status_macros.h"
@@ -137,6 +138,12 @@ size_t Producer::Impl::BatchLimit(const Topic& topic) const {
 absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view topic_name,
                                                                 const Record& record) {
   RETURN_IF_ERROR(CheckOpen());
+  if (topic_name == kConsumerOffsetsTopic) {
+    // Its records are Kafka's offset-commit records, written by the groups'
+    // coordinator only: anything else there would be taken for offsets.
+    return absl::InvalidArgumentError(absl::StrCat(
+        kConsumerOffsetsTopic, " is written by consumer groups only (Consumer::Commit)"));
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(topic_name));
   const int32_t count = topic->partition_count();
   int32_t partition;

@@ -18,6 +18,10 @@ inline constexpr size_t kMaxTopicNameLength = 249;
 // of [A-Za-z0-9._-], not "." or "..". kInvalidArgument saying why otherwise.
 absl::Status ValidateTopicName(std::string_view name);
 
+// IsInternalTopic(name): whether `name` is an internal topic's -- it starts
+// with "__", as __consumer_offsets -- hidden from Log::ListTopics.
+inline bool IsInternalTopic(std::string_view name) { return name.substr(0, 2) == "__"; }
+
 // PartitionDirName(topic, partition): "<topic>-<partition>", as Kafka.
 std::string PartitionDirName(std::string_view topic, int32_t partition);
 

@@ -118,16 +118,17 @@ TopicAccount::TopicAccount(std::shared_ptr<LogAccount> log, std::string name,
 TopicAccount::~TopicAccount() { log_->Unregister(this); }
 
 std::shared_ptr<DiskUsage> TopicAccount::NewPartitionUsage() {
-  auto usage = std::make_shared<DiskUsage>(usage_);
-  MutexLock lock(&mu_);
-  partition_usage_.push_back(usage);
-  return usage;
+  return std::make_shared<DiskUsage>(usage_);
 }
 
 void TopicAccount::SetPartitions(std::vector<PartitionLog*> partitions,
                                  std::weak_ptr<const void> owner) {
+  std::vector<std::shared_ptr<DiskUsage>> usages;
+  usages.reserve(partitions.size());
+  for (PartitionLog* p : partitions) usages.push_back(p->options().segment.usage);
   MutexLock lock(&mu_);
   partitions_ = std::move(partitions);
+  partition_usage_ = std::move(usages);
   owner_ = std::move(owner);
 }
 
@@ -211,6 +212,7 @@ absl::Status TopicAccount::Remeasure(FileSystem& fs, const std::string& settings
     usages = partition_usage_;
   }
   for (size_t i = 0; i < partitions.size() && i < usages.size(); ++i) {
+    if (usages[i] == nullptr) continue;  // Opened without a count.
     const int64_t before = usages[i]->bytes();
     absl::StatusOr<uint64_t> measured = MeasureTree(fs, partitions[i]->dir());
     if (absl::IsNotFound(measured.status())) continue;  // Deleted meanwhile.

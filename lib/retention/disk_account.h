@@ -97,12 +97,13 @@ class TopicAccount : public std::enable_shared_from_this<TopicAccount> {
                                               const TopicConfig& config);
   ~TopicAccount();
 
-  // NewPartitionUsage(): the count for one more partition (a child of the
-  // topic's), to pass in its SegmentOptions.
+  // NewPartitionUsage(): a count for one partition (a child of the topic's),
+  // to pass in its SegmentOptions.
   std::shared_ptr<DiskUsage> NewPartitionUsage();
-  // SetPartitions(partitions, owner): the topic's partitions, in order, and
-  // the object that keeps them alive (the topic): they are used only while
-  // `owner` can be locked.
+  // SetPartitions(partitions, owner): the topic's partitions, all of them in
+  // order (again when partitions are added), each counting in the usage of
+  // its options().segment; and the object that keeps them alive (the
+  // topic): they are used only while `owner` can be locked.
   void SetPartitions(std::vector<PartitionLog*> partitions, std::weak_ptr<const void> owner);
   // Configure(config): adopts quota.bytes and quota.policy.
   void Configure(const TopicConfig& config);

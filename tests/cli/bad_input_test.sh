@@ -45,7 +45,7 @@ expect_refused 2 "^rill: --format has an unknown placeholder %q" consume t --for
 expect_refused 2 "^rill: --compression: gzip not in \{lz4,none,zstd\}" produce t --compression gzip
 expect_refused 2 "^rill: --header novalue: expected KEY=VALUE" produce t --header novalue
 expect_refused 2 "^rill: A subcommand is required" topics
-expect_refused 2 "^rill: unknown command \"frobnicate\"; the commands are topics, produce" frobnicate
+expect_refused 2 "^rill: unknown command \"frobnicate\"; the commands are topics, groups, produce" frobnicate
 expect_refused 2 "^rill: topic is required" consume
 expect_refused 2 "^rill: The following argument was not expected: extra" topics list extra
 
