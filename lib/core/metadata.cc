@@ -47,10 +47,16 @@ absl::Status PrepareLogDir(FileSystem& fs, const std::string& dir, bool create) 
   if (!absl::IsNotFound(info.status())) return info.status();
   if (!create) return absl::NotFoundError(absl::StrCat("no log at ", dir, ": it does not exist"));
   const size_t slash = dir.find_last_of('/');
+  const std::string parent = slash == std::string::npos ? "."
+                             : slash == 0              ? "/"
+                                                       : dir.substr(0, slash);
   if (slash != std::string::npos && slash > 0) {
-    RETURN_IF_ERROR(PrepareLogDir(fs, dir.substr(0, slash), true));
+    RETURN_IF_ERROR(PrepareLogDir(fs, parent, true));
   }
-  return fs.CreateDir(dir);
+  RETURN_IF_ERROR(fs.CreateDir(dir));
+  // The new directory's name must be durable before anything in it is
+  // promised durable: a loss of power would otherwise take the whole log.
+  return fs.SyncDir(parent);
 }
 
 absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir) {
