@@ -1,0 +1,77 @@
+// What the reliability tests of tests/torture/ share: their length (short in
+// CI, long on demand), the summary line each prints, records whose content
+// follows from a number, a check that a partition holds only such records,
+// and snapshots of a directory tree.
+#ifndef RILL_TESTS_TORTURE_TORTURE_UTIL_H_
+#define RILL_TESTS_TORTURE_TORTURE_UTIL_H_
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rill/rill.h"
+#include "testutil/random_records.h"
+
+namespace rill::testing {
+
+// LongMode(): whether RILL_TEST_MODE=long asks for the long runs.
+bool LongMode();
+// ByMode(short_n, long_n): the count for this mode.
+int ByMode(int short_n, int long_n);
+
+// PrintSummary(test, fields): one line on stdout, e.g.
+//   RELIABILITY torture kills=1000 lost=0 wrong=0 failed_reopens=0
+// for docs/RELIABILITY.md and scripts/reliability_report.sh.
+void PrintSummary(std::string_view test,
+                  std::initializer_list<std::pair<std::string_view, int64_t>> fields);
+
+// SeqRecord(seq): the record numbered `seq`. Its key, value, headers and
+// timestamp follow from the number alone (the first header is "seq" with the
+// number in decimal), so any process can tell whether a record it reads is
+// one that was built, and intact.
+OwnedRecord SeqRecord(uint64_t seq);
+// SeqOf(r): the number in a record's first header, if it is "seq".
+std::optional<uint64_t> SeqOf(const RecordView& r);
+// Checksum(r): CRC-32C of a record's key, value, headers and timestamp.
+uint32_t Checksum(const RecordView& r);
+uint32_t Checksum(const OwnedRecord& r);
+
+// A record read back: where it was, and which one it is.
+struct ReadBack {
+  int64_t offset = -1;
+  uint64_t seq = 0;
+  uint32_t checksum = 0;
+};
+
+// What ReadPartition found.
+struct PartitionRead {
+  int64_t end = 0;                // The partition's end offset.
+  std::vector<ReadBack> records;  // In offset order.
+  // Records that were no SeqRecord, or not intact, or at an offset out of
+  // turn (offsets must follow each other without gaps), each described.
+  std::vector<std::string> wrong;
+  // A Poll that failed (the status), which ended the read.
+  std::string error;
+};
+
+// ReadPartition(log, tp, from): every record of [from, end) of the
+// partition, read through a Consumer and checked against SeqRecord.
+PartitionRead ReadPartition(Log& log, const TopicPartition& tp, int64_t from);
+
+// Snapshot(dir): every entry under `dir` -- its path, type, size and
+// CRC-32C -- for comparing a tree before and after a call that must change
+// nothing. The lock file's content (the pid of the last process that
+// opened the log) is left out; its presence is not.
+std::map<std::string, std::string> Snapshot(const std::string& dir);
+// Describe(a, b): the entries in which two snapshots differ, one a line.
+std::string Describe(const std::map<std::string, std::string>& a,
+                     const std::map<std::string, std::string>& b);
+
+}  // namespace rill::testing
+
+#endif  // RILL_TESTS_TORTURE_TORTURE_UTIL_H_
