@@ -483,12 +483,20 @@ absl::Status Segment::Seal() {
     MutexLock lock(&populate_mu_);
     sealed_.store(true, std::memory_order_release);
   }
-  if (size() > 0) {
-    RETURN_IF_ERROR(time_index_->MaybeAppend(max_timestamp(), next_offset() - 1));
+  absl::Status s;
+  if (size() > 0) s = time_index_->MaybeAppend(max_timestamp(), next_offset() - 1);
+  if (s.ok()) s = log_->Trim(size());
+  if (s.ok()) s = index_->file().Trim();
+  if (s.ok()) s = time_index_->file().Trim();
+  if (!s.ok()) {
+    // Not sealed after all: the segment stays the active one, and the next
+    // roll seals it again. Left sealed, it would never be trimmed, and the
+    // bytes of an append that failed after its copy (a full device) would
+    // stay past its end, where a later open reads them as a batch.
+    MutexLock lock(&populate_mu_);
+    sealed_.store(false, std::memory_order_release);
   }
-  RETURN_IF_ERROR(log_->Trim(size()));
-  RETURN_IF_ERROR(index_->file().Trim());
-  return time_index_->file().Trim();
+  return s;
 }
 
 absl::Status Segment::SyncData() {

@@ -148,7 +148,8 @@ class Segment {
   absl::StatusOr<int64_t> OffsetForTimestamp(int64_t ts) const;
 
   // Seal(): makes the segment read-only: a last time-index entry, files
-  // trimmed to their data. Writer only.
+  // trimmed to their data. Writer only. On error (a full device) the
+  // segment is left unsealed, still writable, and Seal() may be tried again.
   absl::Status Seal();
 
   // SyncData(): makes every published byte durable, with the indexes.
