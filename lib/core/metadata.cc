@@ -64,7 +64,9 @@ absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir) {
   if (meta.ok() || !absl::IsNotFound(meta.status())) return meta.status();
   ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
   for (const std::string& name : names) {
-    if (name != kLockFile) {
+    // The lock file, and the temporary of a meta.properties that a crash
+    // kept from being written: a log's first open, cut short.
+    if (name != kLockFile && name != absl::StrCat(ToAbsl(kMetaFile), ".tmp")) {
       return absl::FailedPreconditionError(absl::StrCat(dir, " is not a rill log: it has no ",
                                                         ToAbsl(kMetaFile),
                                                         " and is not empty (it holds ", name, ")"));
