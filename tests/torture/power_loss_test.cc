@@ -22,40 +22,15 @@
 #include "storage/mem_file_system.h"
 #include "testutil/batch_util.h"
 #include "torture/torture_util.h"
-#include "util/mutex.h"
 
 namespace rill {
 namespace {
 
+using testing::Ack;
+using testing::AckLog;
 using testing::ByMode;
-using testing::PartitionRead;
-using testing::ReadBack;
 
 const LogSink kQuiet = [](LogSeverity, std::string_view) {};
-
-// An acknowledged record: Send returned it, or its callback reported it.
-struct Ack {
-  int32_t partition = 0;
-  int64_t offset = 0;
-  uint64_t seq = 0;
-  bool power = false;  // Sent at kPowerLoss.
-};
-
-class AckLog {
- public:
-  void Add(const Ack& ack) {
-    MutexLock lock(&mu_);
-    acks_.push_back(ack);
-  }
-  std::vector<Ack> Copy() const {
-    MutexLock lock(&mu_);
-    return acks_;
-  }
-
- private:
-  mutable Mutex mu_;
-  std::vector<Ack> acks_ ABSL_GUARDED_BY(mu_);
-};
 
 constexpr Durability kDurabilities[] = {Durability::kPowerLoss, Durability::kProcessCrash,
                                         Durability::kMemory};
@@ -85,7 +60,10 @@ struct Trial {
 };
 
 // Checks the log a crash copy holds against what was acknowledged.
-void CheckCopy(MemFileSystem& copy, const Trial& trial, const std::string& what, Totals* totals) {
+// With `killed`, the process died but the machine did not: every
+// acknowledged record must be there, whatever its durability.
+void CheckCopy(MemFileSystem& copy, const Trial& trial, const std::string& what, bool killed,
+               Totals* totals) {
   ++totals->trials;
   absl::StatusOr<std::unique_ptr<Log>> log =
       core::LogFactory::Open(&copy, "/log", {.log_sink = kQuiet, .background_threads = 0});
@@ -94,45 +72,17 @@ void CheckCopy(MemFileSystem& copy, const Trial& trial, const std::string& what,
     totals->Problem(absl::StrCat(what, ": reopening failed: ", log.status().ToString()));
     return;
   }
-  std::map<std::pair<int32_t, int64_t>, uint64_t> found;
-  std::set<uint64_t> seen;
-  std::map<int32_t, int64_t> ends;
-  for (int32_t p = 0; p < trial.partitions; ++p) {
-    const PartitionRead read = testing::ReadPartition(**log, {"t", p}, 0);
-    ends[p] = read.end;
-    for (const std::string& w : read.wrong) totals->Problem(absl::StrCat(what, ": ", w));
-    totals->wrong += static_cast<int64_t>(read.wrong.size());
-    if (!read.error.empty()) {
-      ++totals->wrong;
-      totals->Problem(absl::StrCat(what, ": partition ", p, ": ", read.error));
-    }
-    for (const ReadBack& r : read.records) {
-      if (trial.sent.count(r.seq) == 0 || !seen.insert(r.seq).second) {
-        ++totals->wrong;
-        totals->Problem(absl::StrCat(what, ": record ", r.seq, " at ", p, "/", r.offset,
-                                     " was never sent, or is there twice"));
-      }
-      found[{p, r.offset}] = r.seq;
-    }
-  }
+  const testing::LogCheck check = testing::CheckLog(
+      **log, "t", trial.partitions, trial.sent, trial.acks,
+      [&](size_t i) { return killed || trial.acks[i].power || i < trial.synced_acks; });
+  for (const std::string& p : check.problems) totals->Problem(absl::StrCat(what, ": ", p));
+  totals->lost += check.lost;
+  totals->unsynced_lost += check.unsynced_lost;
+  totals->wrong += check.wrong;
   for (size_t i = 0; i < trial.acks.size(); ++i) {
-    const Ack& ack = trial.acks[i];
-    const bool durable = ack.power || i < trial.synced_acks;
-    totals->durable_acks += durable ? 1 : 0;
-    auto it = found.find({ack.partition, ack.offset});
-    if (it == found.end()) {
-      totals->unsynced_lost += durable ? 0 : 1;
-      if (durable) {
-        ++totals->lost;
-        totals->Problem(absl::StrCat(what, ": record ", ack.seq, " acknowledged at ", ack.partition,
-                                     "/", ack.offset, " is gone"));
-      }
-    } else if (it->second != ack.seq) {
-      ++totals->wrong;
-      totals->Problem(absl::StrCat(what, ": ", ack.partition, "/", ack.offset, " holds record ",
-                                   it->second, ", not the acknowledged ", ack.seq));
-    }
+    totals->durable_acks += killed || trial.acks[i].power || i < trial.synced_acks ? 1 : 0;
   }
+  std::map<int32_t, int64_t> ends = check.ends;
   // The log goes on from its end, and closes and reopens cleanly.
   {
     Producer producer(**log);
@@ -241,7 +191,8 @@ void RunTrial(uint64_t seed, Totals* totals) {
   log->reset();
   for (int mode = 0; mode < 4; ++mode) {
     CheckCopy(*copies[mode], trial,
-              absl::StrCat("trial ", seed, " (", ops, " sends, crash mode ", mode, ")"), totals);
+              absl::StrCat("trial ", seed, " (", ops, " sends, crash mode ", mode, ")"),
+              /*killed=*/false, totals);
   }
 }
 
@@ -264,6 +215,98 @@ TEST_CASE("power loss: what was acknowledged at kPowerLoss survives every crash 
   // take records that were acknowledged only at kProcessCrash or kMemory.
   CHECK(totals.durable_acks > logs);
   CHECK(totals.unsynced_lost > 0);
+}
+
+// --- A crash at every operation of a log's first moments ---------------------
+
+// CrashAt(at, totals): runs a log's first moments -- opening a new log,
+// creating a topic, sends of every durability, a Sync, a Close -- and stops
+// it dead at operation `at`: from there on every operation fails, as if the
+// process were gone. Then the log must open, both as the process left it
+// and as a loss of power would, holding what was acknowledged. Returns the
+// number of operations the run attempted.
+int64_t CrashAt(int64_t at, Totals* totals) {
+  MemFileSystem fs({.track_durability = true});
+  Trial trial;
+  trial.seed = static_cast<uint64_t>(at) + 1000;
+  trial.partitions = 2;
+  const TopicConfig config = {.partitions = 2, .segment_bytes = 4 << 10};
+  fs.InjectFault(kMemFsAll, at, absl::UnavailableError("the process is gone"));
+  bool topic = false;
+  {
+    absl::StatusOr<std::unique_ptr<Log>> log =
+        core::LogFactory::Open(&fs, "/log", {.log_sink = kQuiet, .background_threads = 0});
+    if (log.ok()) {
+      topic = (*log)->CreateTopic("t", config).ok();
+      for (int i = 0; i < 24 && topic; ++i) {
+        const Durability d = kDurabilities[i % 3];
+        Producer producer(**log, {.durability = d});
+        const uint64_t seq = trial.seed << 32 | static_cast<uint64_t>(i);
+        const testing::OwnedRecord record = testing::SeqRecord(seq);
+        Record r = record.view();
+        r.partition = i % 2;
+        trial.sent.insert(seq);
+        absl::StatusOr<RecordPosition> pos = producer.Send("t", r);
+        if (pos.ok()) {
+          trial.acks.push_back({pos->partition, pos->offset, seq, d == Durability::kPowerLoss});
+        }
+        if (i == 12 && (*log)->Sync().ok()) trial.synced_acks = trial.acks.size();
+      }
+      (void)(*log)->Close();
+    }
+  }
+  const int64_t operations = fs.OperationCount(kMemFsAll);
+  // What a loss of power leaves, in each mode; then what the process left.
+  std::vector<std::unique_ptr<MemFileSystem>> copies;
+  for (int mode = 0; mode < 4; ++mode) {
+    copies.push_back(fs.CrashCopy(static_cast<CrashMode>(mode), trial.seed * 4 + mode));
+  }
+  fs.ClearFaults();
+  for (int mode = 0; mode <= 4; ++mode) {
+    const bool killed = mode == 4;
+    MemFileSystem& copy = killed ? fs : *copies[mode];
+    const std::string what =
+        absl::StrCat("stopped at operation ", at,
+                     killed ? ", process killed" : absl::StrCat(", power lost, crash mode ", mode));
+    {
+      absl::StatusOr<std::unique_ptr<Log>> log =
+          core::LogFactory::Open(&copy, "/log", {.log_sink = kQuiet, .background_threads = 0});
+      if (!log.ok()) {
+        ++totals->trials;
+        ++totals->failed_reopens;
+        totals->Problem(absl::StrCat(what, ": reopening failed: ", log.status().ToString()));
+        continue;
+      }
+      if ((*log)->ListTopics().empty()) {
+        // Only a topic whose creation failed may be missing.
+        if (topic) {
+          ++totals->lost;
+          totals->Problem(absl::StrCat(what, ": the topic created is gone"));
+        }
+        REQUIRE_OK((*log)->CreateTopic("t", config));
+      }
+    }
+    CheckCopy(copy, trial, what, killed, totals);
+  }
+  return operations;
+}
+
+TEST_CASE("power loss or a crash at every operation of a new log's first moments",
+          "[torture][power_loss]") {
+  Totals totals;
+  // A run that nothing stops counts the operations.
+  const int64_t operations = CrashAt(int64_t{1} << 40, &totals);
+  REQUIRE(operations > 50);
+  for (int64_t at = 0; at < operations; ++at) CrashAt(at, &totals);
+  testing::PrintSummary("power_loss_points", {{"trials", totals.trials},
+                                              {"durable_acks", totals.durable_acks},
+                                              {"lost", totals.lost},
+                                              {"wrong", totals.wrong},
+                                              {"failed_reopens", totals.failed_reopens}});
+  INFO(absl::StrJoin(totals.problems, "\n"));
+  CHECK(totals.lost == 0);
+  CHECK(totals.wrong == 0);
+  CHECK(totals.failed_reopens == 0);
 }
 
 }  // namespace

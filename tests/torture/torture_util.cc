@@ -145,6 +145,54 @@ PartitionRead ReadPartition(Log& log, const TopicPartition& tp, int64_t from) {
   return out;
 }
 
+LogCheck CheckLog(Log& log, const std::string& topic, int32_t partitions,
+                  const std::set<uint64_t>& sent, const std::vector<Ack>& acks,
+                  const std::function<bool(size_t)>& durable) {
+  LogCheck check;
+  auto problem = [&check](std::string text) {
+    if (check.problems.size() < 20) check.problems.push_back(std::move(text));
+  };
+  std::map<std::pair<int32_t, int64_t>, uint64_t> found;
+  std::set<uint64_t> seen;
+  for (int32_t p = 0; p < partitions; ++p) {
+    const PartitionRead read = ReadPartition(log, {topic, p}, 0);
+    check.ends[p] = read.end;
+    for (const std::string& w : read.wrong) problem(w);
+    check.wrong += static_cast<int64_t>(read.wrong.size());
+    if (!read.error.empty()) {
+      ++check.wrong;
+      problem(absl::StrCat("partition ", p, ": ", read.error));
+    }
+    check.records += static_cast<int64_t>(read.records.size());
+    for (const ReadBack& r : read.records) {
+      if (sent.count(r.seq) == 0 || !seen.insert(r.seq).second) {
+        ++check.wrong;
+        problem(absl::StrCat("record ", r.seq, " at ", p, "/", r.offset,
+                             " was never sent, or is there twice"));
+      }
+      found[{p, r.offset}] = r.seq;
+    }
+  }
+  for (size_t i = 0; i < acks.size(); ++i) {
+    const Ack& ack = acks[i];
+    auto it = found.find({ack.partition, ack.offset});
+    if (it == found.end()) {
+      if (durable(i)) {
+        ++check.lost;
+        problem(absl::StrCat("record ", ack.seq, " acknowledged at ", ack.partition, "/",
+                             ack.offset, " is gone"));
+      } else {
+        ++check.unsynced_lost;
+      }
+    } else if (it->second != ack.seq) {
+      ++check.wrong;
+      problem(absl::StrCat(ack.partition, "/", ack.offset, " holds record ", it->second,
+                           ", not the acknowledged ", ack.seq));
+    }
+  }
+  return check;
+}
+
 std::map<std::string, std::string> Snapshot(const std::string& dir) {
   namespace fs = std::filesystem;
   std::map<std::string, std::string> entries;

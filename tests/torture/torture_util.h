@@ -6,16 +6,20 @@
 #define RILL_TESTS_TORTURE_TORTURE_UTIL_H_
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "rill/rill.h"
 #include "testutil/random_records.h"
+#include "util/mutex.h"
 
 namespace rill::testing {
 
@@ -41,6 +45,31 @@ std::optional<uint64_t> SeqOf(const RecordView& r);
 uint32_t Checksum(const RecordView& r);
 uint32_t Checksum(const OwnedRecord& r);
 
+// An acknowledged record: Send returned its position, or its callback did.
+struct Ack {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  uint64_t seq = 0;
+  bool power = false;  // Sent at kPowerLoss.
+};
+
+// AckLog: acknowledgements, from any thread.
+class AckLog {
+ public:
+  void Add(const Ack& ack) {
+    MutexLock lock(&mu_);
+    acks_.push_back(ack);
+  }
+  std::vector<Ack> Copy() const {
+    MutexLock lock(&mu_);
+    return acks_;
+  }
+
+ private:
+  mutable Mutex mu_;
+  std::vector<Ack> acks_ ABSL_GUARDED_BY(mu_);
+};
+
 // A record read back: where it was, and which one it is.
 struct ReadBack {
   int64_t offset = -1;
@@ -62,6 +91,24 @@ struct PartitionRead {
 // ReadPartition(log, tp, from): every record of [from, end) of the
 // partition, read through a Consumer and checked against SeqRecord.
 PartitionRead ReadPartition(Log& log, const TopicPartition& tp, int64_t from);
+
+// What CheckLog found.
+struct LogCheck {
+  std::map<int32_t, int64_t> ends;  // Each partition's end offset.
+  int64_t records = 0;              // Records read.
+  int64_t lost = 0;                 // Acknowledgements that had to survive, and did not.
+  int64_t unsynced_lost = 0;        // Acknowledgements that could be lost, and were.
+  int64_t wrong = 0;                // Records not as sent, and failed reads.
+  std::vector<std::string> problems;
+};
+
+// CheckLog(log, topic, partitions, sent, acks, durable): reads every
+// partition of `topic` from its start. Every record must be a SeqRecord
+// whose number is in `sent`, found once, at consecutive offsets; the place
+// of each ack must hold that ack's record, and must exist if durable(ack).
+LogCheck CheckLog(Log& log, const std::string& topic, int32_t partitions,
+                  const std::set<uint64_t>& sent, const std::vector<Ack>& acks,
+                  const std::function<bool(size_t)>& durable);
 
 // Snapshot(dir): every entry under `dir` -- its path, type, size and
 // CRC-32C -- for comparing a tree before and after a call that must change
