@@ -10,6 +10,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/log_state.h"
+#include "format/batch_header.h"
 #include "format/crc32c.h"
 #include "storage/file_system.h"
 #include "util/strings.h"
@@ -191,6 +193,27 @@ LogCheck CheckLog(Log& log, const std::string& topic, int32_t partitions,
     }
   }
   return check;
+}
+
+absl::StatusOr<std::vector<BatchId>> Batches(Log& log, const TopicPartition& tp, int64_t end) {
+  absl::StatusOr<core::Partition*> partition = log.state()->FindPartition(tp);
+  if (!partition.ok()) return partition.status();
+  const PartitionLog& plog = (*partition)->log();
+  std::vector<BatchId> batches;
+  for (int64_t offset = plog.start_offset(); offset < end;) {
+    absl::StatusOr<ReadResult> read = plog.Read(offset, 1 << 20);
+    if (!read.ok()) return read.status();
+    if (read->batches.empty()) {
+      return absl::DataLossError(absl::StrCat("nothing to read at offset ", offset));
+    }
+    for (std::span<const char> bytes = read->batches; !bytes.empty() && offset < end;) {
+      const BatchHeader h = DecodeBatchHeader(bytes.data());
+      batches.push_back({h.base_offset, h.last_offset(), h.crc});
+      offset = h.last_offset() + 1;
+      bytes = bytes.subspan(h.size());
+    }
+  }
+  return batches;
 }
 
 std::map<std::string, std::string> Snapshot(const std::string& dir) {

@@ -110,6 +110,20 @@ LogCheck CheckLog(Log& log, const std::string& topic, int32_t partitions,
                   const std::set<uint64_t>& sent, const std::vector<Ack>& acks,
                   const std::function<bool(size_t)>& durable);
 
+// A batch's identity: its offsets and CRC (which covers all of it but the
+// base offset).
+struct BatchId {
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+  uint32_t crc = 0;
+  friend bool operator==(const BatchId&, const BatchId&) = default;
+};
+
+// Batches(log, tp, end): the batches of a partition before offset `end`,
+// read through the library's internals (batch boundaries are not part of
+// the public API).
+absl::StatusOr<std::vector<BatchId>> Batches(Log& log, const TopicPartition& tp, int64_t end);
+
 // Snapshot(dir): every entry under `dir` -- its path, type, size and
 // CRC-32C -- for comparing a tree before and after a call that must change
 // nothing. The lock file's content (the pid of the last process that
