@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "storage/index_file.h"
@@ -32,6 +33,8 @@ class OffsetIndex {
   // batch holding `offset`: that of the last entry whose batch ends before
   // `offset`, or 0.
   uint64_t ScanStart(int64_t offset) const;
+  // EntryBefore(offset): that entry, if there is one.
+  std::optional<Entry> EntryBefore(int64_t offset) const;
 
   // Append(last_offset, position). Entries must increase in both.
   absl::Status Append(int64_t last_offset, uint64_t position);

@@ -372,7 +372,18 @@ void Segment::PopulateAhead() {
 
 absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
   const uint64_t end = size();
-  uint64_t p = index_->ScanStart(offset);
+  uint64_t p = 0;
+  if (const std::optional<OffsetIndex::Entry> e = index_->EntryBefore(offset)) {
+    // An index has no checksum: start from its entry only if the batch there
+    // ends at the entry's offset. A damaged entry could otherwise send the
+    // walk past the batch that holds `offset`.
+    BatchHeader h;
+    if (e->position < end &&
+        CheckBatchHeader({log_->data() + e->position, end - e->position}, &h).ok() &&
+        h.last_offset() == e->offset) {
+      p = e->position;
+    }
+  }
   while (p < end) {
     BatchHeader h;
     if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {
