@@ -182,7 +182,10 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
       }
     }
     next_offset = segment->next_offset();
-    if (i + 1 < bases.size()) RETURN_IF_ERROR(segment->Seal());
+    if (i + 1 < bases.size()) {
+      segment->set_limit_offset(bases[i + 1]);
+      RETURN_IF_ERROR(segment->Seal());
+    }
     segments_.push_back(Slot{base, segment});
     if (i + 1 == bases.size()) active_ = segment;
   }
@@ -218,6 +221,7 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentAt(size_t index) c
                      Segment::Open(fs_, dir_, slot.base_offset, options_.segment,
                                    /*writable=*/false));
     RETURN_IF_ERROR(segment->LoadTrusted());
+    if (index + 1 < segments_.size()) segment->set_limit_offset(segments_[index + 1].base_offset);
     slot.segment = std::move(segment);
   }
   return slot.segment;
@@ -311,6 +315,7 @@ absl::Status PartitionLog::RollLocked() {
     unsynced_sealed_.push_back(old);
   }
   const int64_t base = end_offset_.load(std::memory_order_relaxed);
+  old->set_limit_offset(base);
   ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
                    Segment::Create(fs_, dir_, base, settings_.segment));
   {

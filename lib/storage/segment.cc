@@ -395,17 +395,47 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
   return end;
 }
 
-absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last) const {
+absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last,
+                                   uint64_t* damaged_end) const {
+  const char* data = log_->data();
+  const uint64_t size = this->size();
+  const int64_t limit = limit_offset_.load(std::memory_order_acquire);
   while (*p < end) {
     BatchHeader h;
-    absl::Status s = CheckBatch({log_->data() + *p, end - *p}, &h);
+    absl::Status s = CheckBatchHeader({data + *p, end - *p}, &h);
+    *damaged_end = *p + 1;  // A damaged header: how far the damage goes is unknown.
+    if (s.ok()) {
+      *damaged_end = *p + h.size();
+      s = CheckBatch({data + *p, end - *p}, &h);
+    }
     if (s.ok() && h.base_offset <= *last) {
       s = absl::DataLossError(absl::StrFormat(
           "batch baseOffset %d does not follow offset %d", h.base_offset, *last));
     }
+    // A batch's baseOffset lies outside its CRC: damage there shows only
+    // against its neighbours. The next batch must start past this one's
+    // last offset (when the two disagree, either may be damaged: both are
+    // reported), and the segment's last batch must end below the next
+    // segment's base offset.
+    const uint64_t next = *p + h.size();
+    if (s.ok() && next < size) {
+      BatchHeader n;
+      if (CheckBatchHeader({data + next, size - next}, &n).ok() &&
+          n.base_offset <= h.last_offset()) {
+        s = absl::DataLossError(absl::StrFormat(
+            "batch offsets %d-%d overlap those of the next batch, at byte %d, from %d: the "
+            "baseOffset of one of the two is damaged",
+            h.base_offset, h.last_offset(), next, n.base_offset));
+        *damaged_end = next + n.size();
+      }
+    } else if (s.ok() && h.last_offset() >= limit) {
+      s = absl::DataLossError(
+          absl::StrFormat("batch last offset %d is not below the next segment's base offset %d",
+                          h.last_offset(), limit));
+    }
     if (!s.ok()) return AtPosition(absl::DataLossError(s.message()), path(), *p);
     *last = h.last_offset();
-    *p += h.size();
+    *p = next;
   }
   return absl::OkStatus();
 }
@@ -420,7 +450,8 @@ absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end
   // too, once, so that offsets are known to increase across the segment.
   uint64_t p = verified;
   int64_t last = verified_last_offset_;
-  absl::Status status = CheckBatches(&p, end, &last);
+  uint64_t damaged_end = 0;
+  absl::Status status = CheckBatches(&p, end, &last, &damaged_end);
   if (p > verified) {
     verified_last_offset_ = last;
     verified_.store(p, std::memory_order_release);
@@ -431,11 +462,16 @@ absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end
     *good_end = p;
     return status;
   }
+  if (position < damaged_end) {
+    // The range starts inside the damage.
+    *good_end = position;
+    return status;
+  }
   // Damage before the range: check the range on its own. Its offsets must
   // still lie above every offset of the good prefix.
   p = position;
   last = verified_last_offset_;
-  status = CheckBatches(&p, end, &last);
+  status = CheckBatches(&p, end, &last, &damaged_end);
   if (!status.ok()) *good_end = p;
   return status;
 }

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -111,6 +112,9 @@ class Segment {
   // batch's maxTimestamp, as Kafka does; -1 when empty. Writer only.
   int64_t first_append_ms() const { return first_append_ms_; }
   bool sealed() const { return sealed_.load(std::memory_order_acquire); }
+  // set_limit_offset(o): every offset of the segment lies below `o`, the next
+  // segment's base offset. Reads check the last batch against it.
+  void set_limit_offset(int64_t o) { limit_offset_.store(o, std::memory_order_release); }
   const char* data() const { return log_->data(); }
   uint64_t allocated_bytes() const { return log_->allocated(); }
 
@@ -189,9 +193,12 @@ class Segment {
   // increasing (from the batch before, when it is known). Sets *good_end to
   // the position of the first damaged batch, or `end`.
   absl::Status Verify(uint64_t position, uint64_t end, uint64_t* good_end) const;
-  // CheckBatches(&p, end, &last): checks batches from *p to `end` -- CRC, and
-  // base offsets above *last -- advancing *p and *last past each good one.
-  absl::Status CheckBatches(uint64_t* p, uint64_t end, int64_t* last) const
+  // CheckBatches(&p, end, &last, &damaged_end): checks batches from *p to
+  // `end` -- CRC, base offsets above *last, offsets below the next batch's
+  // (or the limit offset) -- advancing *p and *last past each good one. On
+  // error *p is at the first damaged batch, and *damaged_end after the last
+  // byte that may be damaged with it.
+  absl::Status CheckBatches(uint64_t* p, uint64_t end, int64_t* last, uint64_t* damaged_end) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(verify_mu_);
   // SetVerified(end, last_offset): bytes [0, end) are known good.
   void SetVerified(uint64_t end, int64_t last_offset) const;
@@ -209,6 +216,7 @@ class Segment {
   std::atomic<int64_t> next_offset_;
   std::atomic<int64_t> max_timestamp_{-1};
   std::atomic<bool> sealed_{false};
+  std::atomic<int64_t> limit_offset_{std::numeric_limits<int64_t>::max()};
   // Bytes [0, verified_) are known good: every batch passes its CRC and its
   // offsets follow the previous batch's. Read without the lock on the fast
   // path; advanced under it, together with the last offset there.
