@@ -68,6 +68,11 @@ TimeIndex::Entry TimeIndex::at(size_t i) const {
 }
 
 int64_t TimeIndex::SkipBefore(int64_t timestamp) const {
+  const std::optional<size_t> i = LastBefore(timestamp);
+  return i ? at(*i).offset : -1;
+}
+
+std::optional<size_t> TimeIndex::LastBefore(int64_t timestamp) const {
   // The last entry with entry.timestamp < timestamp.
   size_t lo = 0;
   size_t hi = size();
@@ -79,7 +84,8 @@ int64_t TimeIndex::SkipBefore(int64_t timestamp) const {
       hi = mid;
     }
   }
-  return lo == 0 ? -1 : at(lo - 1).offset;
+  if (lo == 0) return std::nullopt;
+  return lo - 1;
 }
 
 absl::Status TimeIndex::MaybeAppend(int64_t timestamp, int64_t offset) {

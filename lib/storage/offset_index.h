@@ -74,6 +74,9 @@ class TimeIndex {
   // SkipBefore(timestamp): an offset such that every record at or before it
   // has a timestamp below `timestamp`, or -1 if the index knows none.
   int64_t SkipBefore(int64_t timestamp) const;
+  // LastBefore(timestamp): the index of the entry SkipBefore uses: the last
+  // whose timestamp is below `timestamp`.
+  std::optional<size_t> LastBefore(int64_t timestamp) const;
 
   // MaybeAppend(timestamp, offset): appends unless `timestamp` is no
   // greater than the last entry's.

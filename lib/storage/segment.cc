@@ -181,11 +181,21 @@ bool Segment::IndexesIncomplete(const ScanResult& r, uint64_t start, uint64_t la
 }
 
 absl::Status Segment::LoadTrusted() {
+  RETURN_IF_ERROR(Load(/*rebuild=*/false));
+  // The time index's last entry gives the segment's greatest timestamp, by
+  // which lookups skip whole segments. It has no checksum: check it against
+  // the batches it covers, and rebuild the indexes if it is wrong.
+  if (time_index_->size() == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const bool holds, TimeEntryHolds(time_index_->size() - 1));
+  return holds ? absl::OkStatus() : Load(/*rebuild=*/true);
+}
+
+absl::Status Segment::Load(bool rebuild) {
   const uint64_t file_size = log_->allocated();
   ScanResult r;
   uint64_t start = 0;
   uint64_t last_batch = 0;
-  bool rebuild = !index_->Check(file_size).ok();
+  rebuild = rebuild || !index_->Check(file_size).ok();
   if (!rebuild) {
     r = ScanFromLastIndexEntry(file_size, &start, &last_batch);
     rebuild = !EndsInZeros(r, file_size) || IndexesIncomplete(r, start, last_batch) ||
@@ -498,9 +508,38 @@ absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t ma
   return std::span<const char>(log_->data() + position, p - position);
 }
 
+absl::StatusOr<bool> Segment::TimeEntryHolds(size_t i) const {
+  const TimeIndex::Entry e = time_index_->at(i);
+  const int64_t from = i == 0 ? base_offset_ : time_index_->at(i - 1).offset + 1;
+  if (e.offset < from) return false;
+  ASSIGN_OR_RETURN(uint64_t p, FindBatch(from));
+  const uint64_t end = size();
+  while (p < end) {
+    BatchHeader h;
+    if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {
+      return AtPosition(absl::DataLossError(s.message()), path(), p);
+    }
+    if (h.base_offset > e.offset) break;
+    if (h.max_timestamp > e.timestamp) return false;
+    p += h.size();
+  }
+  return true;
+}
+
 absl::StatusOr<int64_t> Segment::OffsetForTimestamp(int64_t ts) const {
   if (max_timestamp() < ts) return next_offset();
-  const int64_t skip = time_index_->SkipBefore(ts);
+  // The last entry below `ts` says where records at or after it can start.
+  // A time index has no checksum: an entry is used only if the batches
+  // since the entry before it agree with it, else the one before is tried.
+  int64_t skip = -1;
+  for (std::optional<size_t> i = time_index_->LastBefore(ts); i;
+       i = *i > 0 ? std::optional<size_t>(*i - 1) : std::nullopt) {
+    ASSIGN_OR_RETURN(const bool holds, TimeEntryHolds(*i));
+    if (holds) {
+      skip = time_index_->at(*i).offset;
+      break;
+    }
+  }
   uint64_t p = 0;
   if (skip >= 0) {
     ASSIGN_OR_RETURN(p, FindBatch(skip + 1));

@@ -88,8 +88,9 @@ class Segment {
   // synced and checked when written. Checks the indexes (rebuilding them if
   // damaged, missing or cut short, as sealing would have left them) and
   // walks batch headers from the last index entry to find the end, so it
-  // reads only a few pages. Trailing zeros (space that was preallocated) are
-  // trimmed. kDataLoss if the headers do not line up.
+  // reads only a few pages; and the time index's last entry against the
+  // batches since the entry before it. Trailing zeros (space that was
+  // preallocated) are trimmed. kDataLoss if the headers do not line up.
   absl::Status LoadTrusted();
 
   // Recover(trusted, &report): checks every batch from byte `trusted` on
@@ -177,6 +178,9 @@ class Segment {
   Segment(FileSystem& fs, std::string dir, int64_t base_offset, const SegmentOptions& options);
   absl::Status OpenFiles(bool writable, bool create);
   absl::Status RebuildIndexes(uint64_t end);
+  // Load(rebuild): LoadTrusted's work, rebuilding the indexes if `rebuild`
+  // or if they are found damaged.
+  absl::Status Load(bool rebuild);
   // Walks batch headers from the last offset-index entry to `end`. Sets
   // *start to where the walk began and *last_batch to the position of the
   // last batch it passed.
@@ -185,6 +189,9 @@ class Segment {
   // end the walk `r` (from `start`, last batch at `last_batch`) found: a
   // deleted, emptied or cut-short index file.
   bool IndexesIncomplete(const ScanResult& r, uint64_t start, uint64_t last_batch) const;
+  // TimeEntryHolds(i): whether time-index entry i is true of the batches
+  // after entry i-1, up to its offset: none has a later timestamp.
+  absl::StatusOr<bool> TimeEntryHolds(size_t i) const;
   // Whether a scan stopped only at zeros: space allocated ahead of a writer.
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,

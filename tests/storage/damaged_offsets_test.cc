@@ -151,5 +151,39 @@ TEST_CASE("A damaged offset index entry never makes a read skip records", "[dama
   REQUIRE_OK(testing::VerifyLog(*log, 0, log->end_offset()));
 }
 
+TEST_CASE("A damaged time index entry never makes a lookup by time skip records", "[damage]") {
+  // An entry whose timestamp is lowered, or whose offset is raised, yet
+  // still lies between its neighbours; or the last entry, which gives the
+  // segment's greatest timestamp, lowered.
+  const std::string field = GENERATE(as<std::string>{}, "timestamp", "offset", "last timestamp");
+  INFO("entry's " << field << " damaged");
+  TestFs t(FsKind::kPosix);
+  const std::vector<Batch> batches = WriteLog(t);
+  const int64_t end = batches.back().header.last_offset() + 1;
+  const std::string index = t.Join("log/" + segment::FileName(0, segment::kTimeIndexSuffix));
+  const std::string bytes = Unwrap(ReadFileToString(t.fs(), index));
+  const size_t entries = bytes.size() / segment::kTimeEntrySize;
+  REQUIRE(entries >= 3);
+  auto entry = [&](size_t i) {
+    const char* e = bytes.data() + i * segment::kTimeEntrySize;
+    return std::pair<int64_t, int64_t>(LoadBigEndian<int64_t>(e), LoadBigEndian<int32_t>(e + 8));
+  };
+  const size_t i = field == "last timestamp" ? entries - 1 : entries / 2;
+  if (field != "offset") {
+    char value[8];
+    StoreBigEndian(value, entry(i - 1).first + 1);
+    Patch(t.fs(), index, i * segment::kTimeEntrySize, {value, 8});
+  } else {
+    char value[4];
+    StoreBigEndian(value, static_cast<int32_t>(entry(i + 1).second - 1));
+    Patch(t.fs(), index, i * segment::kTimeEntrySize + 8, {value, 4});
+  }
+  auto log = Unwrap(PartitionLog::Open(t.fs(), t.Join("log"), TestLogOptions(16 << 10), nullptr));
+  for (int64_t ts = entry(0).first - 100; ts <= entry(entries - 1).first + 100; ts += 7) {
+    INFO("timestamp " << ts);
+    CHECK(Unwrap(log->OffsetForTimestamp(ts)) == testing::ExpectedOffsetForTimestamp(0, end, ts));
+  }
+}
+
 }  // namespace
 }  // namespace rill
