@@ -31,6 +31,7 @@ namespace rill {
 
 namespace core {
 class LogState;
+class LogFactory;
 }  // namespace core
 
 // PartitionDescription: the state of one partition.
@@ -190,6 +191,7 @@ class RILL_EXPORT Log {
   const std::shared_ptr<core::LogState>& state() const { return state_; }
 
  private:
+  friend class core::LogFactory;  // Opens logs over other file systems.
   explicit Log(std::shared_ptr<core::LogState> state);
   std::shared_ptr<core::LogState> state_;
 };

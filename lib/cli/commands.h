@@ -13,6 +13,7 @@ void AddProduceCommand(CLI::App& app, Context& ctx);  // produce.cc
 void AddConsumeCommand(CLI::App& app, Context& ctx);  // consume.cc
 void AddDumpCommand(CLI::App& app, Context& ctx);     // dump.cc
 void AddVerifyCommand(CLI::App& app, Context& ctx);   // verify.cc
+void AddRepairCommand(CLI::App& app, Context& ctx);   // repair.cc
 void AddStatsCommand(CLI::App& app, Context& ctx);    // stats.cc
 void AddPerfCommands(CLI::App& app, Context& ctx);    // perf.cc, perf_latency.cc
 

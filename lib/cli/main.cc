@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   rill::cli::AddConsumeCommand(app, ctx);
   rill::cli::AddDumpCommand(app, ctx);
   rill::cli::AddVerifyCommand(app, ctx);
+  rill::cli::AddRepairCommand(app, ctx);
   rill::cli::AddStatsCommand(app, ctx);
   rill::cli::AddPerfCommands(app, ctx);
 

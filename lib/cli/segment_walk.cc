@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cli/offset_check.h"
 #include "format/batch_format.h"
 #include "util/strings.h"
 
@@ -76,8 +79,18 @@ class Walker {
 };
 
 absl::StatusOr<WalkResult> Walker::Run(const std::function<void(const WalkedBatch&)>& on_batch) {
+  // Every batch with a sound header, for the checks that need its
+  // neighbours; then the problems of each, in file order.
+  struct Seen {
+    uint64_t position;
+    BatchHeader header;
+    bool crc_ok;
+    uint32_t computed_crc;
+  };
+  std::vector<Seen> seen;
+  std::optional<std::pair<uint64_t, std::string>> stop;  // Where the walk stopped, and why.
+  std::optional<uint64_t> zeros_from;
   uint64_t p = 0;
-  int64_t expected = options_.base_offset;
   while (p < result_.size) {
     absl::StatusOr<std::span<const char>> head = reader_.Read(p, batch::kHeaderSize);
     if (!head.ok()) return head.status();
@@ -89,49 +102,63 @@ absl::StatusOr<WalkResult> Walker::Run(const std::function<void(const WalkedBatc
       absl::StatusOr<bool> zeros = reader_.AllZero(p);
       if (!zeros.ok()) return zeros.status();
       if (*zeros) {
-        Zeros(p);
+        zeros_from = p;
       } else {
-        Failure(p, std::string(ToStd(s.message())));
+        stop = {p, std::string(ToStd(s.message()))};
       }
       break;
     }
     if (h.size() > result_.size - p) {
-      Failure(p, absl::StrFormat("batch truncated: %d of its %d bytes are in the file",
-                                 result_.size - p, h.size()));
+      stop = {p, absl::StrFormat("batch truncated: %d of its %d bytes are in the file",
+                                 result_.size - p, h.size())};
       break;
     }
     absl::StatusOr<std::span<const char>> bytes = reader_.Read(p, h.size());
     if (!bytes.ok()) return bytes.status();
     if (bytes->size() < h.size()) {  // The file shrank while being read.
-      Failure(p, absl::StrFormat("batch truncated: %d of its %d bytes could be read", bytes->size(),
-                                 h.size()));
+      stop = {p, absl::StrFormat("batch truncated: %d of its %d bytes could be read",
+                                 bytes->size(), h.size())};
       break;
     }
     WalkedBatch batch{p, h, *bytes, ComputeBatchCrc(*bytes)};
     if (on_batch) on_batch(batch);
-    bool intact = true;
-    if (!batch.crc_ok()) {
-      intact = false;
-      Failure(p, absl::StrFormat("batch CRC-32C mismatch: stored 0x%08x, computed 0x%08x", h.crc,
-                                 batch.computed_crc));
-    }
-    if (h.base_offset < expected) {
-      intact = false;
-      Failure(p, absl::StrFormat("baseOffset %d does not follow offset %d", h.base_offset,
-                                 expected - 1));
-    } else if (h.last_offset() >= options_.limit_offset) {
-      intact = false;
-      Failure(p, absl::StrFormat("lastOffset %d is not below the next segment's base offset %d",
-                                 h.last_offset(), options_.limit_offset));
-    }
-    if (intact && torn_) intact_after_torn_ = true;
+    seen.push_back({p, h, batch.crc_ok(), batch.computed_crc});
     ++result_.batches;
     result_.last_offset = h.last_offset();
     result_.max_timestamp = std::max(result_.max_timestamp, h.max_timestamp);
-    expected = std::max(expected, h.last_offset() + 1);
     p += h.size();
     result_.end = p;
   }
+
+  std::vector<OffsetSpan> spans;
+  for (const Seen& b : seen) {
+    if (b.crc_ok) spans.push_back({b.header.base_offset, b.header.last_offset()});
+  }
+  const std::vector<std::string> offset_damage =
+      FindOffsetDamage(spans, options_.base_offset, options_.limit_offset);
+  size_t span = 0;
+  for (const Seen& b : seen) {
+    std::string why;
+    if (!b.crc_ok) {
+      why = absl::StrFormat("batch CRC-32C mismatch: stored 0x%08x, computed 0x%08x", b.header.crc,
+                            b.computed_crc);
+    } else if (!offset_damage[span].empty()) {
+      why = "batch " + offset_damage[span];
+    } else if (b.header.partition_leader_epoch != -1) {
+      // Outside the CRC too, and rill always writes -1 there.
+      why = absl::StrFormat(
+          "batch partitionLeaderEpoch is %d, where rill writes -1: the header is damaged",
+          b.header.partition_leader_epoch);
+    }
+    span += b.crc_ok ? 1 : 0;
+    if (!why.empty()) {
+      Failure(b.position, std::move(why));
+    } else if (torn_) {
+      intact_after_torn_ = true;
+    }
+  }
+  if (stop) Failure(stop->first, std::move(stop->second));
+  if (zeros_from) Zeros(*zeros_from);
   if (torn_) {
     result_.torn_from = torn_->position;
     if (intact_after_torn_) {

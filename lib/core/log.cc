@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/group_hooks.h"
+#include "core/log_factory.h"
 #include "core/log_state.h"
 #include "core/topic_name.h"
 #include "storage/mem_file_system.h"
@@ -37,6 +38,17 @@ absl::StatusOr<std::unique_ptr<Log>> Log::OpenInMemory(const LogOptions& options
                    core::LogState::Open(raw, "/rill", options, std::move(fs)));
   return std::unique_ptr<Log>(new Log(std::move(state)));
 }
+
+namespace core {
+
+absl::StatusOr<std::unique_ptr<Log>> LogFactory::Open(FileSystem* fs, const std::string& dir,
+                                                      const LogOptions& options) {
+  if (dir.empty()) return absl::InvalidArgumentError("the log's directory is empty");
+  ASSIGN_OR_RETURN(std::shared_ptr<LogState> state, LogState::Open(fs, dir, options, nullptr));
+  return std::unique_ptr<Log>(new Log(std::move(state)));
+}
+
+}  // namespace core
 
 absl::Status Log::Close() { return state_->Close(); }
 

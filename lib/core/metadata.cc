@@ -47,10 +47,16 @@ absl::Status PrepareLogDir(FileSystem& fs, const std::string& dir, bool create) 
   if (!absl::IsNotFound(info.status())) return info.status();
   if (!create) return absl::NotFoundError(absl::StrCat("no log at ", dir, ": it does not exist"));
   const size_t slash = dir.find_last_of('/');
+  const std::string parent = slash == std::string::npos ? "."
+                             : slash == 0              ? "/"
+                                                       : dir.substr(0, slash);
   if (slash != std::string::npos && slash > 0) {
-    RETURN_IF_ERROR(PrepareLogDir(fs, dir.substr(0, slash), true));
+    RETURN_IF_ERROR(PrepareLogDir(fs, parent, true));
   }
-  return fs.CreateDir(dir);
+  RETURN_IF_ERROR(fs.CreateDir(dir));
+  // The new directory's name must be durable before anything in it is
+  // promised durable: a loss of power would otherwise take the whole log.
+  return fs.SyncDir(parent);
 }
 
 absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir) {
@@ -58,7 +64,9 @@ absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir) {
   if (meta.ok() || !absl::IsNotFound(meta.status())) return meta.status();
   ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
   for (const std::string& name : names) {
-    if (name != kLockFile) {
+    // The lock file, and the temporary of a meta.properties that a crash
+    // kept from being written: a log's first open, cut short.
+    if (name != kLockFile && name != absl::StrCat(ToAbsl(kMetaFile), ".tmp")) {
       return absl::FailedPreconditionError(absl::StrCat(dir, " is not a rill log: it has no ",
                                                         ToAbsl(kMetaFile),
                                                         " and is not empty (it holds ", name, ")"));

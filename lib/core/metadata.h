@@ -43,7 +43,8 @@ std::string FormatProperties(const std::map<std::string, std::string>& propertie
 absl::Status PrepareLogDir(FileSystem& fs, const std::string& dir, bool create);
 
 // CheckIsLogOrEmpty(fs, dir): OK if `dir` holds a meta.properties, or
-// nothing but a lock file; kFailedPrecondition (it is not a log) otherwise.
+// nothing but a lock file and a meta.properties.tmp (a first open that a
+// crash cut short); kFailedPrecondition (it is not a log) otherwise.
 // Reads only: call it before writing anything into a directory that may not
 // be a log.
 absl::Status CheckIsLogOrEmpty(FileSystem& fs, const std::string& dir);

@@ -24,13 +24,19 @@ absl::StatusOr<std::string> ReadFileToString(FileSystem& fs, const std::string& 
 absl::Status WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
                                  std::string_view data, std::string_view temp_suffix) {
   const std::string tmp = JoinPath(dir, name + std::string(temp_suffix));
+  absl::Status s;
   {
     auto file = fs.OpenFile(tmp, OpenMode::kTruncate);
     if (!file.ok()) return file.status();
-    if (absl::Status s = (*file)->WriteAt(0, data); !s.ok()) return s;
-    if (absl::Status s = (*file)->Sync(); !s.ok()) return s;
+    s = (*file)->WriteAt(0, data);
+    if (s.ok()) s = (*file)->Sync();
   }
-  if (absl::Status s = fs.Rename(tmp, JoinPath(dir, name)); !s.ok()) return s;
+  if (s.ok()) s = fs.Rename(tmp, JoinPath(dir, name));
+  if (!s.ok()) {
+    // A failure (a full device, say) leaves nothing behind; only a crash can.
+    (void)fs.RemoveFile(tmp);
+    return s;
+  }
   return fs.SyncDir(dir);
 }
 

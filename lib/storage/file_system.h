@@ -159,7 +159,8 @@ absl::StatusOr<std::string> ReadFileToString(FileSystem& fs, const std::string& 
 // WriteFileAtomically(fs, dir, name, data, temp_suffix): replaces dir/name
 // with `data` so that after a crash or power loss it holds either the old or
 // the new content: write dir/<name><temp_suffix>, sync it, rename it over,
-// sync the directory. A crash may leave the temporary behind.
+// sync the directory. A failure removes the temporary; a crash may leave it
+// behind.
 absl::Status WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
                                  std::string_view data, std::string_view temp_suffix = ".tmp");
 

@@ -15,6 +15,11 @@ OffsetIndex::Entry OffsetIndex::at(size_t i) const {
 }
 
 uint64_t OffsetIndex::ScanStart(int64_t offset) const {
+  const std::optional<Entry> e = EntryBefore(offset);
+  return e ? e->position : 0;
+}
+
+std::optional<OffsetIndex::Entry> OffsetIndex::EntryBefore(int64_t offset) const {
   // Binary search for the last entry with entry.offset < offset.
   size_t lo = 0;
   size_t hi = size();
@@ -26,7 +31,8 @@ uint64_t OffsetIndex::ScanStart(int64_t offset) const {
       hi = mid;
     }
   }
-  return lo == 0 ? 0 : at(lo - 1).position;
+  if (lo == 0) return std::nullopt;
+  return at(lo - 1);
 }
 
 absl::Status OffsetIndex::Append(int64_t last_offset, uint64_t position) {
@@ -62,6 +68,11 @@ TimeIndex::Entry TimeIndex::at(size_t i) const {
 }
 
 int64_t TimeIndex::SkipBefore(int64_t timestamp) const {
+  const std::optional<size_t> i = LastBefore(timestamp);
+  return i ? at(*i).offset : -1;
+}
+
+std::optional<size_t> TimeIndex::LastBefore(int64_t timestamp) const {
   // The last entry with entry.timestamp < timestamp.
   size_t lo = 0;
   size_t hi = size();
@@ -73,7 +84,8 @@ int64_t TimeIndex::SkipBefore(int64_t timestamp) const {
       hi = mid;
     }
   }
-  return lo == 0 ? -1 : at(lo - 1).offset;
+  if (lo == 0) return std::nullopt;
+  return lo - 1;
 }
 
 absl::Status TimeIndex::MaybeAppend(int64_t timestamp, int64_t offset) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "storage/index_file.h"
@@ -32,6 +33,8 @@ class OffsetIndex {
   // batch holding `offset`: that of the last entry whose batch ends before
   // `offset`, or 0.
   uint64_t ScanStart(int64_t offset) const;
+  // EntryBefore(offset): that entry, if there is one.
+  std::optional<Entry> EntryBefore(int64_t offset) const;
 
   // Append(last_offset, position). Entries must increase in both.
   absl::Status Append(int64_t last_offset, uint64_t position);
@@ -72,6 +75,9 @@ class TimeIndex {
   // SkipBefore(timestamp): an offset such that every record at or before it
   // has a timestamp below `timestamp`, or -1 if the index knows none.
   int64_t SkipBefore(int64_t timestamp) const;
+  // LastBefore(timestamp): the index of the entry SkipBefore uses: the last
+  // whose timestamp is below `timestamp`.
+  std::optional<size_t> LastBefore(int64_t timestamp) const;
 
   // MaybeAppend(timestamp, offset): appends unless `timestamp` is no
   // greater than the last entry's.

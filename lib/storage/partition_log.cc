@@ -154,7 +154,10 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
       }
     }
     next_offset = segment->next_offset();
-    if (i + 1 < bases.size()) RETURN_IF_ERROR(segment->Seal());
+    if (i + 1 < bases.size()) {
+      segment->set_limit_offset(bases[i + 1]);
+      RETURN_IF_ERROR(segment->Seal());
+    }
     segments_.push_back(Slot{base, segment});
     if (i + 1 == bases.size()) active_ = segment;
   }
@@ -183,6 +186,7 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::LoadSlot(size_t index) co
                      Segment::Open(fs_, dir_, slot.base_offset, options_.segment,
                                    /*writable=*/false));
     RETURN_IF_ERROR(segment->LoadTrusted());
+    if (index + 1 < segments_.size()) segment->set_limit_offset(segments_[index + 1].base_offset);
     slot.segment = std::move(segment);
   }
   return slot.segment;
@@ -194,6 +198,7 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentFrom(int64_t offse
   // Segments may leave the front, or be merged, between two calls: look up
   // by offset every time, never by position in the list.
   auto find = [&]() -> absl::StatusOr<size_t> {
+    segments_mu_.AssertHeld();  // Called with the lock, below.
     if (segments_.empty()) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
     if (offset < segments_.front().base_offset && !clamp) {
       return absl::OutOfRangeError(absl::StrFormat("offset %d is outside the log [%d, %d] of %s",
@@ -310,6 +315,7 @@ absl::Status PartitionLog::RollLocked() {
     unsynced_sealed_.push_back(old);
   }
   const int64_t base = end_offset_.load(std::memory_order_relaxed);
+  old->set_limit_offset(base);
   ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
                    Segment::Create(fs_, dir_, base, settings_.segment));
   {

@@ -249,6 +249,7 @@ absl::Status PartitionLog::ReplaceSegments(const std::vector<int64_t>& replaced,
     // Close() may have emptied the list meanwhile; the files are in order.
     if (it != segments_.end() && it->base_offset == base &&
         segments_.end() - it > static_cast<std::ptrdiff_t>(olds.size())) {
+      (*fresh)->set_limit_offset((it + static_cast<std::ptrdiff_t>(olds.size()))->base_offset);
       it->segment = *fresh;
       segments_.erase(it + 1, it + static_cast<std::ptrdiff_t>(olds.size()));
     }

@@ -209,11 +209,21 @@ bool Segment::IndexesIncomplete(const ScanResult& r, uint64_t start, uint64_t la
 }
 
 absl::Status Segment::LoadTrusted() {
+  RETURN_IF_ERROR(Load(/*rebuild=*/false));
+  // The time index's last entry gives the segment's greatest timestamp, by
+  // which lookups skip whole segments. It has no checksum: check it against
+  // the batches it covers, and rebuild the indexes if it is wrong.
+  if (time_index_->size() == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const bool holds, TimeEntryHolds(time_index_->size() - 1));
+  return holds ? absl::OkStatus() : Load(/*rebuild=*/true);
+}
+
+absl::Status Segment::Load(bool rebuild) {
   const uint64_t file_size = log_->allocated();
   ScanResult r;
   uint64_t start = 0;
   uint64_t last_batch = 0;
-  bool rebuild = !index_->Check(file_size).ok();
+  rebuild = rebuild || !index_->Check(file_size).ok();
   if (!rebuild) {
     r = ScanFromLastIndexEntry(file_size, &start, &last_batch);
     rebuild = !EndsInZeros(r, file_size) || IndexesIncomplete(r, start, last_batch) ||
@@ -407,7 +417,18 @@ void Segment::PopulateAhead() {
 
 absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
   const uint64_t end = size();
-  uint64_t p = index_->ScanStart(offset);
+  uint64_t p = 0;
+  if (const std::optional<OffsetIndex::Entry> e = index_->EntryBefore(offset)) {
+    // An index has no checksum: start from its entry only if the batch there
+    // ends at the entry's offset. A damaged entry could otherwise send the
+    // walk past the batch that holds `offset`.
+    BatchHeader h;
+    if (e->position < end &&
+        CheckBatchHeader({log_->data() + e->position, end - e->position}, &h).ok() &&
+        h.last_offset() == e->offset) {
+      p = e->position;
+    }
+  }
   while (p < end) {
     BatchHeader h;
     if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {
@@ -419,17 +440,47 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
   return end;
 }
 
-absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last) const {
+absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last,
+                                   uint64_t* damaged_end) const {
+  const char* data = log_->data();
+  const uint64_t size = this->size();
+  const int64_t limit = limit_offset_.load(std::memory_order_acquire);
   while (*p < end) {
     BatchHeader h;
-    absl::Status s = CheckBatch({log_->data() + *p, end - *p}, &h);
+    absl::Status s = CheckBatchHeader({data + *p, end - *p}, &h);
+    *damaged_end = *p + 1;  // A damaged header: how far the damage goes is unknown.
+    if (s.ok()) {
+      *damaged_end = *p + h.size();
+      s = CheckBatch({data + *p, end - *p}, &h);
+    }
     if (s.ok() && h.base_offset <= *last) {
       s = absl::DataLossError(absl::StrFormat(
           "batch baseOffset %d does not follow offset %d", h.base_offset, *last));
     }
+    // A batch's baseOffset lies outside its CRC: damage there shows only
+    // against its neighbours. The next batch must start past this one's
+    // last offset (when the two disagree, either may be damaged: both are
+    // reported), and the segment's last batch must end below the next
+    // segment's base offset.
+    const uint64_t next = *p + h.size();
+    if (s.ok() && next < size) {
+      BatchHeader n;
+      if (CheckBatchHeader({data + next, size - next}, &n).ok() &&
+          n.base_offset <= h.last_offset()) {
+        s = absl::DataLossError(absl::StrFormat(
+            "batch offsets %d-%d overlap those of the next batch, at byte %d, from %d: the "
+            "baseOffset of one of the two is damaged",
+            h.base_offset, h.last_offset(), next, n.base_offset));
+        *damaged_end = next + n.size();
+      }
+    } else if (s.ok() && h.last_offset() >= limit) {
+      s = absl::DataLossError(
+          absl::StrFormat("batch last offset %d is not below the next segment's base offset %d",
+                          h.last_offset(), limit));
+    }
     if (!s.ok()) return AtPosition(absl::DataLossError(s.message()), path(), *p);
     *last = h.last_offset();
-    *p += h.size();
+    *p = next;
   }
   return absl::OkStatus();
 }
@@ -444,7 +495,8 @@ absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end
   // too, once, so that offsets are known to increase across the segment.
   uint64_t p = verified;
   int64_t last = verified_last_offset_;
-  absl::Status status = CheckBatches(&p, end, &last);
+  uint64_t damaged_end = 0;
+  absl::Status status = CheckBatches(&p, end, &last, &damaged_end);
   if (p > verified) {
     verified_last_offset_ = last;
     verified_.store(p, std::memory_order_release);
@@ -455,11 +507,16 @@ absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end
     *good_end = p;
     return status;
   }
+  if (position < damaged_end) {
+    // The range starts inside the damage.
+    *good_end = position;
+    return status;
+  }
   // Damage before the range: check the range on its own. Its offsets must
   // still lie above every offset of the good prefix.
   p = position;
   last = verified_last_offset_;
-  status = CheckBatches(&p, end, &last);
+  status = CheckBatches(&p, end, &last, &damaged_end);
   if (!status.ok()) *good_end = p;
   return status;
 }
@@ -486,9 +543,38 @@ absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t ma
   return std::span<const char>(log_->data() + position, p - position);
 }
 
+absl::StatusOr<bool> Segment::TimeEntryHolds(size_t i) const {
+  const TimeIndex::Entry e = time_index_->at(i);
+  const int64_t from = i == 0 ? base_offset_ : time_index_->at(i - 1).offset + 1;
+  if (e.offset < from) return false;
+  ASSIGN_OR_RETURN(uint64_t p, FindBatch(from));
+  const uint64_t end = size();
+  while (p < end) {
+    BatchHeader h;
+    if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {
+      return AtPosition(absl::DataLossError(s.message()), path(), p);
+    }
+    if (h.base_offset > e.offset) break;
+    if (h.max_timestamp > e.timestamp) return false;
+    p += h.size();
+  }
+  return true;
+}
+
 absl::StatusOr<int64_t> Segment::OffsetForTimestamp(int64_t ts) const {
   if (max_timestamp() < ts) return next_offset();
-  const int64_t skip = time_index_->SkipBefore(ts);
+  // The last entry below `ts` says where records at or after it can start.
+  // A time index has no checksum: an entry is used only if the batches
+  // since the entry before it agree with it, else the one before is tried.
+  int64_t skip = -1;
+  for (std::optional<size_t> i = time_index_->LastBefore(ts); i;
+       i = *i > 0 ? std::optional<size_t>(*i - 1) : std::nullopt) {
+    ASSIGN_OR_RETURN(const bool holds, TimeEntryHolds(*i));
+    if (holds) {
+      skip = time_index_->at(*i).offset;
+      break;
+    }
+  }
   uint64_t p = 0;
   if (skip >= 0) {
     ASSIGN_OR_RETURN(p, FindBatch(skip + 1));
@@ -518,12 +604,20 @@ absl::Status Segment::Seal() {
     MutexLock lock(&populate_mu_);
     sealed_.store(true, std::memory_order_release);
   }
-  if (size() > 0) {
-    RETURN_IF_ERROR(time_index_->MaybeAppend(max_timestamp(), next_offset() - 1));
+  absl::Status s;
+  if (size() > 0) s = time_index_->MaybeAppend(max_timestamp(), next_offset() - 1);
+  if (s.ok()) s = log_->Trim(size());
+  if (s.ok()) s = index_->file().Trim();
+  if (s.ok()) s = time_index_->file().Trim();
+  if (!s.ok()) {
+    // Not sealed after all: the segment stays the active one, and the next
+    // roll seals it again. Left sealed, it would never be trimmed, and the
+    // bytes of an append that failed after its copy (a full device) would
+    // stay past its end, where a later open reads them as a batch.
+    MutexLock lock(&populate_mu_);
+    sealed_.store(false, std::memory_order_release);
   }
-  RETURN_IF_ERROR(log_->Trim(size()));
-  RETURN_IF_ERROR(index_->file().Trim());
-  return time_index_->file().Trim();
+  return s;
 }
 
 absl::Status Segment::SyncData() {

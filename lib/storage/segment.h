@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -97,8 +98,9 @@ class Segment {
   // synced and checked when written. Checks the indexes (rebuilding them if
   // damaged, missing or cut short, as sealing would have left them) and
   // walks batch headers from the last index entry to find the end, so it
-  // reads only a few pages. Trailing zeros (space that was preallocated) are
-  // trimmed. kDataLoss if the headers do not line up.
+  // reads only a few pages; and the time index's last entry against the
+  // batches since the entry before it. Trailing zeros (space that was
+  // preallocated) are trimmed. kDataLoss if the headers do not line up.
   absl::Status LoadTrusted();
 
   // Recover(trusted, &report): checks every batch from byte `trusted` on
@@ -121,6 +123,9 @@ class Segment {
   // batch's maxTimestamp, as Kafka does; -1 when empty. Writer only.
   int64_t first_append_ms() const { return first_append_ms_; }
   bool sealed() const { return sealed_.load(std::memory_order_acquire); }
+  // set_limit_offset(o): every offset of the segment lies below `o`, the next
+  // segment's base offset. Reads check the last batch against it.
+  void set_limit_offset(int64_t o) { limit_offset_.store(o, std::memory_order_release); }
   const char* data() const { return log_->data(); }
   uint64_t allocated_bytes() const { return log_->allocated(); }
   // file_bytes(): the sizes of the .log and both index files, each rounded
@@ -172,7 +177,8 @@ class Segment {
   absl::StatusOr<int64_t> OffsetForTimestamp(int64_t ts) const;
 
   // Seal(): makes the segment read-only: a last time-index entry, files
-  // trimmed to their data. Writer only.
+  // trimmed to their data. Writer only. On error (a full device) the
+  // segment is left unsealed, still writable, and Seal() may be tried again.
   absl::Status Seal();
 
   // SyncData(): makes every published byte durable, with the indexes.
@@ -198,6 +204,9 @@ class Segment {
   absl::Status OpenFiles(bool writable, bool create);
   std::string FilePath(std::string_view suffix) const;
   absl::Status RebuildIndexes(uint64_t end);
+  // Load(rebuild): LoadTrusted's work, rebuilding the indexes if `rebuild`
+  // or if they are found damaged.
+  absl::Status Load(bool rebuild);
   // Walks batch headers from the last offset-index entry to `end`. Sets
   // *start to where the walk began and *last_batch to the position of the
   // last batch it passed.
@@ -206,6 +215,9 @@ class Segment {
   // end the walk `r` (from `start`, last batch at `last_batch`) found: a
   // deleted, emptied or cut-short index file.
   bool IndexesIncomplete(const ScanResult& r, uint64_t start, uint64_t last_batch) const;
+  // TimeEntryHolds(i): whether time-index entry i is true of the batches
+  // after entry i-1, up to its offset: none has a later timestamp.
+  absl::StatusOr<bool> TimeEntryHolds(size_t i) const;
   // Whether a scan stopped only at zeros: space allocated ahead of a writer.
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
@@ -214,9 +226,12 @@ class Segment {
   // increasing (from the batch before, when it is known). Sets *good_end to
   // the position of the first damaged batch, or `end`.
   absl::Status Verify(uint64_t position, uint64_t end, uint64_t* good_end) const;
-  // CheckBatches(&p, end, &last): checks batches from *p to `end` -- CRC, and
-  // base offsets above *last -- advancing *p and *last past each good one.
-  absl::Status CheckBatches(uint64_t* p, uint64_t end, int64_t* last) const
+  // CheckBatches(&p, end, &last, &damaged_end): checks batches from *p to
+  // `end` -- CRC, base offsets above *last, offsets below the next batch's
+  // (or the limit offset) -- advancing *p and *last past each good one. On
+  // error *p is at the first damaged batch, and *damaged_end after the last
+  // byte that may be damaged with it.
+  absl::Status CheckBatches(uint64_t* p, uint64_t end, int64_t* last, uint64_t* damaged_end) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(verify_mu_);
   // SetVerified(end, last_offset): bytes [0, end) are known good.
   void SetVerified(uint64_t end, int64_t last_offset) const;
@@ -236,6 +251,7 @@ class Segment {
   std::atomic<int64_t> max_timestamp_{-1};
   std::atomic<bool> sealed_{false};
   std::atomic<bool> removed_{false};
+  std::atomic<int64_t> limit_offset_{std::numeric_limits<int64_t>::max()};
   // Bytes [0, verified_) are known good: every batch passes its CRC and its
   // offsets follow the previous batch's. Read without the lock on the fast
   // path; advanced under it, together with the last offset there.
