@@ -44,7 +44,7 @@ struct RILL_EXPORT TopicConfig {
     // Delete the oldest sealed segments while a partition holds more than
     // this many bytes (retention.bytes); -1 means no limit.
     int64_t bytes = -1;
-  } retention;
+  } retention = {};
 
   // Largest size of a segment file, in bytes (segment.bytes). Its space is
   // reserved in steps as it fills.
@@ -78,12 +78,12 @@ struct RILL_EXPORT LogOptions {
   // Send() to an unknown topic creates it with default_topic_config instead
   // of failing with kNotFound (Kafka's auto.create.topics.enable).
   bool auto_create_topics = false;
-  TopicConfig default_topic_config;
+  TopicConfig default_topic_config = {};
 
   // Where rill reads the time. Null: the system's clocks.
   Clock* clock = nullptr;
   // Where rill reports recoveries and background failures. Empty: stderr.
-  LogSink log_sink;
+  LogSink log_sink = {};
 
   // Threads the log runs background work on: prefaulting segments, syncing
   // sealed ones, flushing lingering batches. 0 runs none; then call
