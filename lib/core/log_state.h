@@ -68,7 +68,8 @@ class Partition {
 
 class Topic {
  public:
-  Topic(std::string name, const TopicConfig& config) : name_(std::move(name)), config_(config) {}
+  Topic(std::string name, const TopicConfig& config)
+      : name_(std::move(name)), config_(config), max_message_bytes_(config.max_message_bytes) {}
 
   const std::string& name() const { return name_; }
   TopicConfig config() const {
@@ -78,7 +79,11 @@ class Topic {
   void set_config(const TopicConfig& config) {
     absl::MutexLock lock(&mu_);
     config_ = config;
+    max_message_bytes_.store(config.max_message_bytes, std::memory_order_relaxed);
   }
+  // max_message_bytes(): config().max_message_bytes without the lock and the
+  // copy, for the producer's checks of every record.
+  int32_t max_message_bytes() const { return max_message_bytes_.load(std::memory_order_relaxed); }
   int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }
   Partition* partition(int32_t i) { return partitions_[static_cast<size_t>(i)].get(); }
   const Partition* partition(int32_t i) const { return partitions_[static_cast<size_t>(i)].get(); }
@@ -90,6 +95,7 @@ class Topic {
   const std::string name_;  // Outlives every RecordPosition::topic view.
   mutable absl::Mutex mu_;
   TopicConfig config_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int32_t> max_message_bytes_;  // config_.max_message_bytes.
   // Set once at creation, before the topic is published.
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::atomic<bool> deleted_{false};
