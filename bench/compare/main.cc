@@ -2,10 +2,11 @@
 // machine's physical limits, interleaved over repetitions, and reports
 // medians, ranges and ratios (see bench/RESULTS.md).
 //
-//   rill_compare [--short] [--reps N] [--only ID,ID] [--markdown FILE]
+//   rill_compare [--short] [--reps N] [--only ID,ID] [--subjects NAME,NAME] [--markdown FILE]
 //                [--plot-data DIR] [--command TEXT] [--list]
 //
 // Exits non-zero if any run failed, or lost or damaged a record.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -26,6 +27,7 @@ struct Flags {
   bool quick = false;
   int reps = 3;
   std::vector<std::string> only;
+  std::vector<std::string> subjects;
   std::string markdown;
   std::string plot_data;
   std::string command;
@@ -34,11 +36,12 @@ struct Flags {
 
 void Usage() {
   std::fprintf(stderr,
-               "usage: rill_compare [--short] [--reps N] [--only ID,ID] [--markdown FILE]\n"
-               "                    [--plot-data DIR] [--command TEXT] [--list]\n"
+               "usage: rill_compare [--short] [--reps N] [--only ID,ID] [--subjects NAME,NAME]\n"
+               "                    [--markdown FILE] [--plot-data DIR] [--command TEXT] [--list]\n"
                "  --short      a few seconds in all, one repetition (CI)\n"
                "  --reps N     interleaved repetitions (default 3)\n"
                "  --only IDS   only these workloads (see --list)\n"
+               "  --subjects NAMES  only these subjects (see --list), for profiling\n"
                "  --markdown   write the report section to FILE\n"
                "  --plot-data  write the plots' data files to DIR\n"
                "  --command    the command to name in the report (default: this one)\n"
@@ -66,6 +69,8 @@ bool Parse(int argc, char** argv, Flags* f) {
       if (f->reps < 1) return false;
     } else if (a == "--only" && value(&v)) {
       f->only = absl::StrSplit(v, ',', absl::SkipEmpty());
+    } else if (a == "--subjects" && value(&v)) {
+      f->subjects = absl::StrSplit(v, ',', absl::SkipEmpty());
     } else if (a == "--markdown" && value(&v)) {
       f->markdown = v;
     } else if (a == "--plot-data" && value(&v)) {
@@ -147,6 +152,10 @@ int Main(int argc, char** argv) {
     for (int rep = 1; rep <= flags.reps; ++rep) {
       for (const Subject& s : w.subjects) {
         if (s.run == nullptr) continue;
+        if (!flags.subjects.empty() && std::find(flags.subjects.begin(), flags.subjects.end(),
+                                                 s.name) == flags.subjects.end()) {
+          continue;
+        }
         const int64_t t0 = NowNs();
         absl::StatusOr<Metrics> m = Run(s, *top);
         const double seconds = static_cast<double>(NowNs() - t0) / 1e9;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <mutex>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -41,7 +42,6 @@ class RandomValueSource : public ValueSource {
     return size_;
   }
   size_t max_size() const override { return size_; }
-  std::string Describe() const override { return absl::StrCat(size_, " B random"); }
 
  private:
   static constexpr size_t kSpread = 64 << 10;
@@ -49,57 +49,21 @@ class RandomValueSource : public ValueSource {
   std::vector<uint64_t> pool_;
 };
 
+// Lines are generated on first use: --only may never need them.
 class TelemetrySource : public ValueSource {
  public:
-  explicit TelemetrySource(size_t count) {
-    struct Device {
-      double temp, humidity;
-      int battery;
-    };
-    constexpr int kDevices = 5000;
-    std::mt19937_64 rng(7);
-    std::uniform_real_distribution<double> unit(0, 1);
-    std::vector<Device> devices(kDevices);
-    for (Device& d : devices) {
-      d = {15 + 15 * unit(rng), 30 + 40 * unit(rng), 3300 + static_cast<int>(900 * unit(rng))};
-    }
-    static constexpr const char* kStatus[] = {"ok", "ok", "ok",       "ok",
-                                              "ok", "ok", "degraded", "low_battery"};
-    static constexpr const char* kFirmware[] = {"2.1.7", "2.1.7", "2.2.0", "1.9.4"};
-    int64_t ts = 1'763'712'000'000;
-    offsets_.reserve(count + 1);
-    text_.reserve(count * 160);
-    char line[256];
-    for (size_t i = 0; i < count; ++i) {
-      const int id = static_cast<int>(rng() % kDevices);
-      Device& d = devices[static_cast<size_t>(id)];
-      d.temp += (unit(rng) - 0.5) * 0.4;
-      d.humidity = std::clamp(d.humidity + (unit(rng) - 0.5), 5.0, 95.0);
-      if (rng() % 50 == 0) d.battery -= 1;
-      ts += static_cast<int64_t>(rng() % 3);
-      const int n = std::snprintf(
-          line, sizeof(line),
-          "{\"ts\":%" PRId64
-          ",\"device\":\"dev-%06d\",\"site\":\"plant-%d\",\"temp_c\":%.2f,"
-          "\"humidity\":%.1f,\"battery_mv\":%d,\"rssi\":%d,\"status\":\"%s\",\"fw\":\"%s\"}",
-          ts, id, id % 17, d.temp, d.humidity, d.battery, -40 - static_cast<int>(rng() % 50),
-          kStatus[rng() % 8], kFirmware[id % 4]);
-      offsets_.push_back(text_.size());
-      text_.append(line, static_cast<size_t>(n));
-      max_size_ = std::max(max_size_, static_cast<size_t>(n));
-    }
-    offsets_.push_back(text_.size());
-  }
+  explicit TelemetrySource(size_t count) : count_(count) {}
 
   size_t Fill(uint64_t id, char* out) const override {
-    const size_t i = RecordIndex(id) % (offsets_.size() - 1);
+    Generate();
+    const size_t i = RecordIndex(id) % count_;
     const size_t n = offsets_[i + 1] - offsets_[i];
     std::memcpy(out, text_.data() + offsets_[i], n);
     return n;
   }
-  size_t max_size() const override { return max_size_; }
-  std::string Describe() const override {
-    return absl::StrCat("telemetry JSON, ~", text_.size() / (offsets_.size() - 1), " B");
+  size_t max_size() const override {
+    Generate();
+    return max_size_;
   }
 
  private:
@@ -108,9 +72,53 @@ class TelemetrySource : public ValueSource {
     return static_cast<size_t>((id & 0xffffffffu) + (id >> 32));
   }
 
-  std::string text_;
-  std::vector<size_t> offsets_;
-  size_t max_size_ = 0;
+  void Generate() const {
+    std::call_once(once_, [this] {
+      struct Device {
+        double temp, humidity;
+        int battery;
+      };
+      constexpr int kDevices = 5000;
+      std::mt19937_64 rng(7);
+      std::uniform_real_distribution<double> unit(0, 1);
+      std::vector<Device> devices(kDevices);
+      for (Device& d : devices) {
+        d = {15 + 15 * unit(rng), 30 + 40 * unit(rng), 3300 + static_cast<int>(900 * unit(rng))};
+      }
+      static constexpr const char* kStatus[] = {"ok", "ok", "ok",       "ok",
+                                                "ok", "ok", "degraded", "low_battery"};
+      static constexpr const char* kFirmware[] = {"2.1.7", "2.1.7", "2.2.0", "1.9.4"};
+      int64_t ts = 1'763'712'000'000;
+      offsets_.reserve(count_ + 1);
+      text_.reserve(count_ * 200);
+      char line[256];
+      for (size_t i = 0; i < count_; ++i) {
+        const int id = static_cast<int>(rng() % kDevices);
+        Device& d = devices[static_cast<size_t>(id)];
+        d.temp += (unit(rng) - 0.5) * 0.4;
+        d.humidity = std::clamp(d.humidity + (unit(rng) - 0.5), 5.0, 95.0);
+        if (rng() % 50 == 0) d.battery -= 1;
+        ts += static_cast<int64_t>(rng() % 3);
+        const int n = std::snprintf(
+            line, sizeof(line),
+            "{\"ts\":%" PRId64
+            ",\"device\":\"dev-%06d\",\"site\":\"plant-%d\",\"temp_c\":%.2f,"
+            "\"humidity\":%.1f,\"battery_mv\":%d,\"rssi\":%d,\"status\":\"%s\",\"fw\":\"%s\"}",
+            ts, id, id % 17, d.temp, d.humidity, d.battery, -40 - static_cast<int>(rng() % 50),
+            kStatus[rng() % 8], kFirmware[id % 4]);
+        offsets_.push_back(text_.size());
+        text_.append(line, static_cast<size_t>(n));
+        max_size_ = std::max(max_size_, static_cast<size_t>(n));
+      }
+      offsets_.push_back(text_.size());
+    });
+  }
+
+  const size_t count_;
+  mutable std::once_flag once_;
+  mutable std::string text_;
+  mutable std::vector<size_t> offsets_;
+  mutable size_t max_size_ = 0;
 };
 
 }  // namespace

@@ -47,8 +47,6 @@ class ValueSource {
   // bytes available) and returns its size.
   virtual size_t Fill(uint64_t id, char* out) const = 0;
   virtual size_t max_size() const = 0;
-  // A word for tables: "100 B random", "telemetry JSON".
-  virtual std::string Describe() const = 0;
 };
 
 // RandomValues(size): incompressible values of `size` bytes, different for
