@@ -52,7 +52,7 @@ std::vector<char> RandomBytes(size_t n) {
 
 }  // namespace
 
-absl::StatusOr<Metrics> RunFreshMappingCopy(const RunEnv& env, uint64_t bytes, bool fallocate) {
+absl::StatusOr<Metrics> RunFreshMappingCopy(const RunEnv& env, uint64_t bytes, FreshMapping how) {
   constexpr size_t kStep = 1 << 20;
   bytes = (bytes + kStep - 1) / kStep * kStep;
   const std::vector<char> source = RandomBytes(kStep);
@@ -61,14 +61,31 @@ absl::StatusOr<Metrics> RunFreshMappingCopy(const RunEnv& env, uint64_t bytes, b
   const int64_t start = NowNs();
   Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (fd.get() < 0) return Errno("open");
-  const int rc = fallocate ? ::fallocate(fd.get(), 0, 0, static_cast<off_t>(bytes))
-                           : ftruncate(fd.get(), static_cast<off_t>(bytes));
-  if (rc != 0) return Errno(fallocate ? "fallocate" : "ftruncate");
+  const int rc = how == FreshMapping::kFtruncate
+                     ? ftruncate(fd.get(), static_cast<off_t>(bytes))
+                     : fallocate(fd.get(), 0, 0, static_cast<off_t>(bytes));
+  if (rc != 0) return Errno(how == FreshMapping::kFtruncate ? "ftruncate" : "fallocate");
   void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (map == MAP_FAILED) return Errno("mmap");
   char* data = static_cast<char*>(map);
-  for (uint64_t off = 0; off < bytes; off += kStep) std::memcpy(data + off, source.data(), kStep);
+  std::atomic<uint64_t> populated{how == FreshMapping::kPrefaultThread ? 0 : bytes};
+  std::atomic<bool> populate_failed{false};
+  std::thread prefaulter;
+  if (how == FreshMapping::kPrefaultThread) {
+    prefaulter = std::thread([&] {
+      for (uint64_t off = 0; off < bytes; off += kStep) {
+        if (madvise(data + off, kStep, MADV_POPULATE_WRITE) != 0) populate_failed = true;
+        populated.store(off + kStep, std::memory_order_release);
+      }
+    });
+  }
+  for (uint64_t off = 0; off < bytes; off += kStep) {
+    while (populated.load(std::memory_order_acquire) < off + kStep) CpuRelax();
+    std::memcpy(data + off, source.data(), kStep);
+  }
   const int64_t copied = NowNs();
+  if (prefaulter.joinable()) prefaulter.join();
+  if (populate_failed) return Errno("madvise(MADV_POPULATE_WRITE)");
 
   uint64_t a = 0, b = 0;
   for (uint64_t off = 0; off < bytes; off += 8) {
@@ -83,6 +100,24 @@ absl::StatusOr<Metrics> RunFreshMappingCopy(const RunEnv& env, uint64_t bytes, b
   return Metrics{
       {kWriteBytesRate, static_cast<double>(bytes) * 1e9 / static_cast<double>(copied - start)},
       {kReadBytesRate, static_cast<double>(bytes) * 1e9 / static_cast<double>(read - copied)}};
+}
+
+absl::StatusOr<Metrics> RunFreshFileWrites(const RunEnv& env, uint64_t bytes) {
+  constexpr size_t kStep = 1 << 20;
+  const std::vector<char> source = RandomBytes(kStep);
+  const std::string path = env.dir + "/written";
+  const int64_t start = NowNs();
+  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return Errno("open");
+  for (uint64_t done = 0; done < bytes;) {
+    const ssize_t n = write(fd.get(), source.data(), kStep);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno("write");
+    done += static_cast<uint64_t>(n);
+  }
+  const int64_t end = NowNs();
+  return Metrics{
+      {kWriteBytesRate, static_cast<double>(bytes) * 1e9 / static_cast<double>(end - start)}};
 }
 
 absl::StatusOr<Metrics> RunSyncedWrites(const RunEnv& env, int64_t count, size_t size) {

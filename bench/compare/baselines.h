@@ -14,12 +14,25 @@
 
 namespace rill::bench {
 
-// RunFreshMappingCopy(env, bytes, fallocate): creates a file, sizes it
-// (fallocate, or ftruncate leaving it sparse), maps it and memcpys `bytes`
-// into it in 1 MiB steps -- the cost of appending to new pages. Then reads
-// the mapping once, summing its words as a replay checks them. Metrics:
-// kWriteBytesRate, kReadBytesRate.
-absl::StatusOr<Metrics> RunFreshMappingCopy(const RunEnv& env, uint64_t bytes, bool fallocate);
+// How RunFreshMappingCopy prepares the new file's pages.
+enum class FreshMapping {
+  kFtruncate,  // Sized with ftruncate (sparse); the copy faults pages in.
+  kFallocate,  // Space allocated with fallocate; the copy faults pages in.
+  // fallocate, and a second thread faults pages in (MADV_POPULATE_WRITE)
+  // 1 MiB at a time ahead of the copy, as rill's segments are prepared.
+  kPrefaultThread,
+};
+
+// RunFreshMappingCopy(env, bytes, how): creates a file, maps it and memcpys
+// `bytes` into it in 1 MiB steps -- the cost of appending to new pages. Then
+// reads the mapping once, summing its words as a replay checks them.
+// Metrics: kWriteBytesRate, kReadBytesRate.
+absl::StatusOr<Metrics> RunFreshMappingCopy(const RunEnv& env, uint64_t bytes, FreshMapping how);
+
+// RunFreshFileWrites(env, bytes): write() of `bytes` to a new file in 1 MiB
+// steps, no sync -- how LMDB, SQLite and RocksDB's WAL reach the page
+// cache. Metrics: kWriteBytesRate.
+absl::StatusOr<Metrics> RunFreshFileWrites(const RunEnv& env, uint64_t bytes);
 
 // RunSyncedWrites(env, count, size): appends `count` blocks of `size` bytes
 // to a new file, each followed by fdatasync. Metrics: latency of each

@@ -117,7 +117,17 @@ absl::StatusOr<Metrics> RunWrites(const StoreFactory& factory, const RunEnv& env
     for (const auto& [key, value] : LatencyMetrics(all)) m[key] = value;
   }
 
-  Verifier verifier(expected);
+  if (plan.time_replay) {
+    Verifier toucher(expected, Verifier::kTouch);
+    const int64_t start_touch = NowNs();
+    if (absl::Status s = (*store)->ReadAll(toucher); !s.ok()) return s;
+    const int64_t end_touch = NowNs();
+    if (absl::Status s = toucher.Finish(); !s.ok()) return s;
+    if (toucher.touched() == 0) return absl::DataLossError("every value read back as zeros");
+    m[kTouchRate] =
+        static_cast<double>(toucher.count()) * 1e9 / static_cast<double>(end_touch - start_touch);
+  }
+  Verifier verifier(expected, Verifier::kFull);
   const int64_t read_start = NowNs();
   if (absl::Status s = (*store)->ReadAll(verifier); !s.ok()) return s;
   const int64_t read_end = NowNs();
@@ -137,7 +147,7 @@ absl::StatusOr<Metrics> RunWrites(const StoreFactory& factory, const RunEnv& env
 absl::StatusOr<Metrics> RunTransfer(Queue& queue, const WritePlan& plan) {
   const Expected& expected = plan.expected->Get();
   const int64_t total = static_cast<int64_t>(expected.records());
-  Verifier verifier(expected);
+  Verifier verifier(expected, Verifier::kFull);
   absl::Status receive_status;
   int64_t last_receive = 0;
   std::atomic<bool> go{false};

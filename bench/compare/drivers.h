@@ -49,7 +49,8 @@ struct WritePlan {
   std::shared_ptr<const ValueSource> values = {};
   // Record the latency of every Write (p50, p99, ...).
   bool time_writes = false;
-  // Time the read-back (replay_rate); it is verified either way.
+  // Time the read-back: once touching each record (kTouchRate), then once
+  // hashing every byte (kReplayRate). Untimed, only the second runs.
   bool time_replay = true;
   std::shared_ptr<SharedExpected> expected = {};
 };
@@ -62,7 +63,8 @@ WritePlan MakeWritePlan(int writers, uint32_t per_writer, int chunk,
 // RunWrites(factory, env, plan): opens a store, writes plan.writers streams
 // of plan.per_writer records from as many threads, reads them back and
 // checks them, closes the store and measures its files. Metrics: kRate,
-// kReplayRate (if timed), kBytesPerRecord, and latencies if timed.
+// kTouchRate and kReplayRate (if timed), kBytesPerRecord, and latencies if
+// timed.
 absl::StatusOr<Metrics> RunWrites(const StoreFactory& factory, const RunEnv& env,
                                   const WritePlan& plan);
 

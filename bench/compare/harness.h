@@ -21,8 +21,11 @@ using Metrics = std::map<std::string, double>;
 
 // Metric keys. Rates are per second; latencies in microseconds; bytes are
 // bytes.
-inline constexpr char kRate[] = "rate";                        // Records written per second.
-inline constexpr char kReplayRate[] = "replay_rate";           // Records read back per second.
+inline constexpr char kRate[] = "rate";  // Records written per second.
+// Records read back per second: touching each record (its key and the first
+// bytes of its value), and reading every byte (hashing it).
+inline constexpr char kTouchRate[] = "touch_rate";
+inline constexpr char kReplayRate[] = "replay_rate";
 inline constexpr char kBytesPerRecord[] = "bytes_per_record";  // On disk, after close.
 inline constexpr char kWriteBytesRate[] = "write_bytes_rate";  // Limits: bytes per second.
 inline constexpr char kReadBytesRate[] = "read_bytes_rate";    // Limits: bytes per second.
@@ -91,6 +94,10 @@ struct Workload {
   std::string promise = {};
   std::vector<MetricSpec> metrics = {};
   std::vector<Subject> subjects = {};
+  // The workload writes enough to depend on the cost of fresh memory: each
+  // run starts only once the memory freed by the one before has settled
+  // (see --settle in main.cc).
+  bool settle = false;
 };
 
 }  // namespace rill::bench

@@ -7,9 +7,11 @@
 //
 // Exits non-zero if any run failed, or lost or damaged a record.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +28,7 @@ namespace {
 struct Flags {
   bool quick = false;
   int reps = 3;
+  int settle_seconds = 10;
   std::vector<std::string> only;
   std::vector<std::string> subjects;
   std::string markdown;
@@ -40,6 +43,9 @@ void Usage() {
                "                    [--markdown FILE] [--plot-data DIR] [--command TEXT] [--list]\n"
                "  --short      a few seconds in all, one repetition (CI)\n"
                "  --reps N     interleaved repetitions (default 3)\n"
+               "  --settle S   seconds to wait after each run of a workload that writes much,\n"
+               "               so the next starts with memory as cold as the first (default\n"
+               "               10; 0 with --short)\n"
                "  --only IDS   only these workloads (see --list)\n"
                "  --subjects NAMES  only these subjects (see --list), for profiling\n"
                "  --markdown   write the report section to FILE\n"
@@ -49,7 +55,7 @@ void Usage() {
 }
 
 bool Parse(int argc, char** argv, Flags* f) {
-  bool reps_set = false;
+  bool reps_set = false, settle_set = false;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -67,6 +73,9 @@ bool Parse(int argc, char** argv, Flags* f) {
       f->reps = std::atoi(v.c_str());
       reps_set = true;
       if (f->reps < 1) return false;
+    } else if (a == "--settle" && value(&v)) {
+      f->settle_seconds = std::atoi(v.c_str());
+      settle_set = true;
     } else if (a == "--only" && value(&v)) {
       f->only = absl::StrSplit(v, ',', absl::SkipEmpty());
     } else if (a == "--subjects" && value(&v)) {
@@ -82,6 +91,7 @@ bool Parse(int argc, char** argv, Flags* f) {
     }
   }
   if (f->quick && !reps_set) f->reps = 1;
+  if (f->quick && !settle_set) f->settle_seconds = 0;
   if (f->command.empty()) f->command = absl::StrJoin(argv, argv + argc, " ");
   return true;
 }
@@ -90,6 +100,16 @@ std::string Describe(const Metrics& m) {
   std::vector<std::string> parts;
   for (const auto& [key, value] : m) parts.push_back(absl::StrCat(key, "=", value));
   return absl::StrJoin(parts, " ");
+}
+
+// Settle(seconds): waits for the memory the last run freed to go back where
+// fresh memory comes from. On a VM that returns freed pages to its host
+// (free page reporting), a run that starts right after another reuses its
+// pages at several GB/s, while one that starts later faults in pages from
+// the host at well under 1 GB/s: without the wait, each subject's figure
+// would depend on who ran before it.
+void Settle(int seconds) {
+  if (seconds > 0) std::this_thread::sleep_for(std::chrono::seconds(seconds));
 }
 
 // Run(subject, parent): one run in a directory of its own, removed after.
@@ -163,6 +183,7 @@ int Main(int argc, char** argv) {
                      s.name.c_str(), seconds,
                      m.ok() ? Describe(*m).c_str() : m.status().ToString().c_str());
         results.Add(w.id, s.name, m);
+        if (w.settle) Settle(flags.settle_seconds);
       }
     }
   }

@@ -16,9 +16,9 @@ set xlabel "record"
 set ylabel "MB/s"
 set key below
 set title "append"
-plot for [i=2:7] data."/append_by_size.dat" using 1:i with linespoints lw 2 pt 7
+plot for [i=2:*] data."/append_by_size.dat" using 1:i with linespoints lw 2 pt 7
 set title "replay (every byte read)"
-plot for [i=2:7] data."/replay_by_size.dat" using 1:i with linespoints lw 2 pt 7
+plot for [i=2:*] data."/replay_by_size.dat" using 1:i with linespoints lw 2 pt 7
 unset multiplot
 
 set terminal pngcairo size 900,440 font ",10"
@@ -36,4 +36,4 @@ set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-plot for [i=2:7] data."/latency.dat" using i:xtic(1)
+plot for [i=2:*] data."/latency.dat" using i:xtic(1)

@@ -263,7 +263,8 @@ constexpr Series kSizeSeries[] = {{"rill", "rill"},
                                   {"RocksDB", "RocksDB"},
                                   {"SQLite OFF", "SQLite OFF"},
                                   {"Redis everysec", "Redis everysec"},
-                                  {"memcpy to new file", "memcpy to new file (fallocate)"}};
+                                  {"memcpy to new mapping", "memcpy to new mapping (fallocate)"},
+                                  {"write() to new file", "write() to new file"}};
 
 std::string Value(std::optional<double> v) { return v ? absl::StrFormat("%.4g", *v) : "NaN"; }
 
@@ -285,7 +286,8 @@ absl::Status WritePlotData(const ReportInput& in, const std::string& dir) {
     for (const SizePoint& p : kSizes) {
       absl::StrAppend(&text, p.record_bytes);
       for (const Series& s : kSizeSeries) {
-        const bool limit = std::string_view(s.subject).starts_with("memcpy");
+        const std::string_view subject(s.subject);
+        const bool limit = subject.starts_with("memcpy") || subject.starts_with("write()");
         std::optional<double> v;
         if (limit) {
           v = in.results->Median(p.workload, s.subject, replay ? kReadBytesRate : kWriteBytesRate);
