@@ -13,13 +13,7 @@
 namespace rill::bench {
 namespace {
 
-std::string Num(double v) {
-  const double a = std::fabs(v);
-  if (a >= 100) return absl::StrFormat("%.0f", v);
-  if (a >= 10) return absl::StrFormat("%.1f", v);
-  if (a >= 0.1 || a == 0) return absl::StrFormat("%.2f", v);
-  return absl::StrFormat("%.2g", v);
-}
+std::string Num(double v) { return FormatNumber(v); }
 
 std::string WithRange(const Spread& s, double scale) {
   if (s.n <= 1 || s.min == s.max) return Num(s.median * scale);

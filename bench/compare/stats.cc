@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/str_format.h"
+
 namespace rill::bench {
 
 double Percentile(const std::vector<double>& sorted, double p) {
@@ -20,6 +22,14 @@ Metrics LatencyMetrics(std::vector<int64_t>& ns) {
           {kP99, Percentile(us, 99)},
           {kP999, Percentile(us, 99.9)},
           {kMax, us.empty() ? 0 : us.back()}};
+}
+
+std::string FormatNumber(double v) {
+  const double a = std::fabs(v);
+  if (a >= 100) return absl::StrFormat("%.0f", v);
+  if (a >= 10) return absl::StrFormat("%.1f", v);
+  if (a >= 0.1 || a == 0) return absl::StrFormat("%.2f", v);
+  return absl::StrFormat("%.2g", v);
 }
 
 Spread SpreadOf(std::vector<double> values) {

@@ -5,6 +5,7 @@
 #define RILL_BENCH_COMPARE_STATS_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "harness.h"
@@ -25,6 +26,10 @@ struct Spread {
   int n = 0;
 };
 Spread SpreadOf(std::vector<double> values);
+
+// FormatNumber(v): three significant digits or so, never an exponent for
+// the magnitudes the report shows: "1234", "56.7", "0.89", "0.0093".
+std::string FormatNumber(double v);
 
 }  // namespace rill::bench
 

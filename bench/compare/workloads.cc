@@ -5,10 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "baselines.h"
 #include "drivers.h"
 #include "peers/peers.h"
 #include "rill_subjects.h"
+#include "stats.h"
 
 namespace rill::bench {
 
@@ -236,6 +238,24 @@ Workload AppendWorkload(const Scale& scale) {
                  "the first 8 bytes of its value), then hashing every byte of key and value."),
              .metrics = {AppendRate(), TouchRate(), ReplayRate(), DiskPerRecord()}};
   w.subjects = NoSyncStoreSubjects(plan, /*with_sqlite_normal=*/true);
+  // What rill's locks cost: Debian's libabsl is built without NDEBUG, so
+  // every absl::Mutex::Lock runs deadlock detection unless the application
+  // turns it off (a process-wide Abseil setting). Same run, detection off.
+  Subject quiet = StoreSubject(
+      {.column = kRill,
+       .name = "rill (no absl deadlock detection)",
+       .settings = "as rill, in a process that called absl::SetMutexDeadlockDetectionMode("
+                   "absl::OnDeadlockCycle::kIgnore)",
+       .promises = "process crash; offset order per partition"},
+      RillStore({}), plan);
+  quiet.run = [run = quiet.run](const RunEnv& env) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+    absl::StatusOr<Metrics> m = run(env);
+    // Back to Debian's default; a no-op for an Abseil built with NDEBUG.
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kAbort);
+    return m;
+  };
+  w.subjects.insert(w.subjects.begin() + 1, std::move(quiet));
   for (ZmqPattern pattern : {ZmqPattern::kPushPull, ZmqPattern::kPubSub}) {
     const bool push = pattern == ZmqPattern::kPushPull;
     Subject s{.column = kZmq,
@@ -578,7 +598,7 @@ Target AtLeast(std::string text, std::string workload, std::string subject, std:
   return {std::move(text), [=](const Results& r) {
             std::optional<double> v = r.Median(workload, subject, metric);
             return Outcome(v, v && *v >= min,
-                           absl::StrFormat("%.3g %s", v.value_or(0) * scale, unit));
+                           absl::StrCat(FormatNumber(v.value_or(0) * scale), " ", unit));
           }};
 }
 
@@ -587,7 +607,7 @@ Target AtMost(std::string text, std::string workload, std::string subject, std::
               double max, std::string unit) {
   return {std::move(text), [=](const Results& r) {
             std::optional<double> v = r.Median(workload, subject, metric);
-            return Outcome(v, v && *v <= max, absl::StrFormat("%.3g %s", v.value_or(0), unit));
+            return Outcome(v, v && *v <= max, absl::StrCat(FormatNumber(v.value_or(0)), " ", unit));
           }};
 }
 
@@ -599,7 +619,7 @@ Target Ratio(std::string text, std::string wa, std::string a, std::string wb, st
             std::optional<double> ratio;
             if (x && y && *y > 0) ratio = *x / *y;
             const bool met = ratio && (at_most ? *ratio <= bound : *ratio >= bound);
-            return Outcome(ratio, met, absl::StrFormat("%.2fx %s", ratio.value_or(0), of));
+            return Outcome(ratio, met, absl::StrCat(FormatNumber(ratio.value_or(0)), "x ", of));
           }};
 }
 
