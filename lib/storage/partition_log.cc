@@ -293,8 +293,7 @@ absl::Status PartitionLog::Sync() {
   while (synced_offset_ < target) {
     if (sync_running_) {
       // Someone is syncing; wait, then sync again only if that did not cover us.
-      sync_mu_.Await(absl::Condition(
-          +[](bool* running) { return !*running; }, &sync_running_));
+      sync_done_.Wait(&sync_mu_);
       continue;
     }
     sync_running_ = true;
@@ -326,6 +325,7 @@ absl::Status PartitionLog::Sync() {
     sync_mu_.Lock();
     sync_running_ = false;
     if (!s.ok()) {
+      sync_done_.SignalAll();
       // Put back what was not made durable, so the next Sync tries again.
       sync_mu_.Unlock();
       {
@@ -337,6 +337,7 @@ absl::Status PartitionLog::Sync() {
       return s;
     }
     synced_offset_ = std::max(synced_offset_, end);
+    sync_done_.SignalAll();
   }
   return absl::OkStatus();
 }
