@@ -9,8 +9,9 @@
 # Environment:
 #   RILL_BUILD_DIR    build directory (default: build); must be a Release build
 #   RILL_BENCH_DIR    where the runs put their data (default: /tmp)
-#   RILL_QUIET_WAIT   seconds to wait for load < 0.5 and no compiler running
-#                     (default 1200; then it runs anyway and the report says so)
+#   RILL_QUIET_WAIT   seconds to wait for load < 0.5, CPUs < 20 % busy and no
+#                     compiler running (default 1200; then it runs anyway, and the
+#                     report gives the load it ran under)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,19 +29,34 @@ fi
 cmake --build "$build" --target rill_compare
 
 # Wait for other work (compilers above all) to finish: two-thread figures and
-# fresh-page costs move with the load.
+# fresh-page costs move with the load. Other users' processes may not be
+# visible here, so the CPUs' idle time counts too.
+busy_percent() {  # CPU busy over 5 s, in percent
+  local a b
+  read -r -a a < /proc/stat
+  sleep 5
+  read -r -a b < /proc/stat
+  awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
+    n = split(a, x); split(b, y); total = 0
+    for (i = 2; i <= 9 && i <= n; i++) total += y[i] - x[i]
+    idle = (y[5] - x[5]) + (y[6] - x[6])
+    printf "%d", (total > 0 ? 100 * (1 - idle / total) : 0) }'
+}
 waited=0
 limit=${RILL_QUIET_WAIT:-1200}
 while :; do
   load=$(cut -d' ' -f1 /proc/loadavg)
+  busy=$(busy_percent)
   compilers=$(pgrep -c -x 'cc1plus|cc1' || true)
-  if awk -v l="$load" 'BEGIN { exit !(l < 0.5) }' && [ "$compilers" -eq 0 ]; then break; fi
-  if [ "$waited" -ge "$limit" ]; then
-    echo "still busy after ${waited}s (load $load, $compilers compilers): running anyway" >&2
+  if awk -v l="$load" 'BEGIN { exit !(l < 0.5) }' && [ "$busy" -lt 20 ] && [ "$compilers" -eq 0 ]; then
     break
   fi
-  echo "waiting for a quiet machine (load $load, $compilers compilers)..." >&2
-  sleep 30
+  if [ "$waited" -ge "$limit" ]; then
+    echo "still busy after ${waited}s (load $load, CPUs $busy% busy, $compilers compilers): running anyway" >&2
+    break
+  fi
+  echo "waiting for a quiet machine (load $load, CPUs $busy% busy, $compilers compilers)..." >&2
+  sleep 25
   waited=$((waited + 30))
 done
 

@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -105,6 +107,19 @@ int CountCompilers() {
   return n;
 }
 
+// CpuTimes(): idle and total jiffies of all CPUs, from /proc/stat.
+std::pair<uint64_t, uint64_t> CpuTimes() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  uint64_t total = 0, idle = 0, v;
+  for (int i = 0; i < 8 && in >> v; ++i) {
+    total += v;
+    if (i == 3 || i == 4) idle += v;  // idle, iowait
+  }
+  return {idle, total};
+}
+
 }  // namespace
 
 Machine DescribeMachine() {
@@ -119,6 +134,13 @@ Machine DescribeMachine() {
   std::ifstream load("/proc/loadavg");
   load >> m.load1 >> m.load5 >> m.load15;
   m.compilers_running = CountCompilers();
+  const auto [idle0, total0] = CpuTimes();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto [idle1, total1] = CpuTimes();
+  if (total1 > total0) {
+    m.busy_percent =
+        100.0 * (1.0 - static_cast<double>(idle1 - idle0) / static_cast<double>(total1 - total0));
+  }
   return m;
 }
 

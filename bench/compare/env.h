@@ -44,8 +44,12 @@ struct Machine {
   std::string filesystem;  // Of BenchRoot().
   std::string memory;
   double load1 = 0, load5 = 0, load15 = 0;
+  // Share of all CPUs busy (not idle) over one second, in percent: other
+  // users' work counts even where their processes are not visible here.
+  double busy_percent = 0;
   int compilers_running = 0;  // cc1plus / cc1 processes seen.
 };
+// DescribeMachine(): takes a second (it samples CPU use).
 Machine DescribeMachine();
 
 // TimeNow(): the local date and time, "2026-11-21 06:13 UTC".

@@ -157,9 +157,12 @@ int Main(int argc, char** argv) {
                      .peer_versions = PeerVersions(),
                      .before = DescribeMachine(),
                      .reps = flags.reps};
-  std::fprintf(stderr, "rill_compare: %d CPUs, %s, load %.2f, %d compilers running; peers: %s\n",
+  std::fprintf(stderr,
+               "rill_compare: %d CPUs, %s, load %.2f, %.0f%% busy, %d compilers running; "
+               "peers: %s\n",
                report.before.cpus, report.before.cpu_model.c_str(), report.before.load1,
-               report.before.compilers_running, report.peer_versions.c_str());
+               report.before.busy_percent, report.before.compilers_running,
+               report.peer_versions.c_str());
 
   absl::StatusOr<std::string> top = MakeScratchDir(BenchRoot(), "rill-compare");
   if (!top.ok()) {

@@ -94,9 +94,9 @@ std::optional<double> LimitFor(const Workload& w, const std::string& group, cons
 
 std::string MachineLine(const Machine& m) {
   return absl::StrFormat(
-      "load average %.2f / %.2f / %.2f (1 / 5 / 15 min), %d compiler "
-      "processes running",
-      m.load1, m.load5, m.load15, m.compilers_running);
+      "load average %.2f / %.2f / %.2f (1 / 5 / 15 min), CPUs %.0f %% busy over a second, %d "
+      "compiler processes visible",
+      m.load1, m.load5, m.load15, m.busy_percent, m.compilers_running);
 }
 
 void Summary(const ReportInput& in, std::string* out) {
