@@ -32,8 +32,8 @@ std::string MakeBatch(int count) {
   for (char& c : values) c = static_cast<char>(rng());
   BatchBuilder builder;
   for (int i = 0; i < count; ++i) {
-    char key[16] = {};  // Room for any int; the key is its first kKeySize bytes.
-    std::snprintf(key, sizeof(key), "%07d", i);
+    char key[kKeySize + 1];  // Seven digits and snprintf's NUL; the key is 8 bytes of it.
+    std::snprintf(key, sizeof(key), "%07d ", i % 10'000'000);
     builder.Add({.key = std::string_view(key, kKeySize),
                  .value = std::string_view(values.data() + i * kValueSize, kValueSize)},
                 1'700'000'000'000 + i);

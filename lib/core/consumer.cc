@@ -205,7 +205,13 @@ absl::Status Consumer::Impl::FetchPartition(Assigned& a, size_t* records_left,
   if (a.position == kNoOffset) {
     ASSIGN_OR_RETURN(a.position, Reset(a));
   }
-  if (a.position == log.end_offset()) return absl::OkStatus();
+  // Take nothing at or past the log's published end. An append makes its
+  // batch visible in the segment a moment before it moves the end offset;
+  // a position past the end would make the next Read fail with kOutOfRange,
+  // which is taken for a seek too far and resets the position -- to the
+  // start of the partition with kEarliest, re-delivering everything.
+  const int64_t end = log.end_offset();
+  if (a.position == end) return absl::OkStatus();
   absl::StatusOr<ReadResult> read = log.Read(a.position, std::max<size_t>(*bytes_left, 1));
   if (absl::IsOutOfRange(read.status())) {
     // The position fell out of the log (retention, or a seek too far).
@@ -219,6 +225,7 @@ absl::Status Consumer::Impl::FetchPartition(Assigned& a, size_t* records_left,
   while (!bytes.empty() && *records_left > 0) {
     // Read() returned whole, checked batches.
     const BatchHeader h = DecodeBatchHeader(bytes.data());
+    if (h.base_offset >= end) break;  // Appended, not yet published.
     const std::span<const char> batch = bytes.first(h.size());
     bytes = bytes.subspan(h.size());
     if (h.last_offset() < position || h.control() || h.records_count == 0) {

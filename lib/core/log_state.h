@@ -79,7 +79,8 @@ class Partition {
 
 class Topic {
  public:
-  Topic(std::string name, const TopicConfig& config) : name_(std::move(name)), config_(config) {}
+  Topic(std::string name, const TopicConfig& config)
+      : name_(std::move(name)), config_(config), max_message_bytes_(config.max_message_bytes) {}
 
   const std::string& name() const { return name_; }
   TopicConfig config() const {
@@ -90,7 +91,11 @@ class Topic {
     MutexLock lock(&mu_);
     config_ = config;
     if (account_ != nullptr) account_->Configure(config);
+    max_message_bytes_.store(config.max_message_bytes, std::memory_order_relaxed);
   }
+  // max_message_bytes(): config().max_message_bytes without the lock and the
+  // copy, for the producer's checks of every record.
+  int32_t max_message_bytes() const { return max_message_bytes_.load(std::memory_order_relaxed); }
   // account(): its disk usage and limits; never null once opened.
   const std::shared_ptr<retention::TopicAccount>& account() const { return account_; }
   // partition_count() / partition(i): lock-free, while partitions may be
@@ -111,6 +116,7 @@ class Topic {
   const std::string name_;  // Outlives every RecordPosition::topic view.
   mutable Mutex mu_;
   TopicConfig config_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int32_t> max_message_bytes_;  // config_.max_message_bytes.
   // Set once at creation, before the topic is published.
   std::shared_ptr<retention::TopicAccount> account_;
   // The partitions, owned here and looked up through table_: a table of

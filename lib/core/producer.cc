@@ -80,8 +80,8 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   };
 
   absl::Status CheckOpen() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::shared_ptr<Topic>> FindTopic(std::string_view name)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FindTopic(name): the topic, kept alive by last_topic_.
+  absl::StatusOr<Topic*> FindTopic(std::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<Pending*> Route(std::string_view topic_name, const Record& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckSize(const Pending& p, const Record& record) const;
@@ -122,17 +122,16 @@ absl::Status Producer::Impl::CheckOpen() const {
   return state_->CheckOpen();
 }
 
-absl::StatusOr<std::shared_ptr<Topic>> Producer::Impl::FindTopic(std::string_view name) {
-  if (last_topic_ != nullptr && last_topic_->name() == name && !last_topic_->deleted()) {
-    return last_topic_;
+absl::StatusOr<Topic*> Producer::Impl::FindTopic(std::string_view name) {
+  if (last_topic_ == nullptr || last_topic_->name() != name || last_topic_->deleted()) {
+    ASSIGN_OR_RETURN(last_topic_, state_->FindOrCreateTopic(name));
   }
-  ASSIGN_OR_RETURN(last_topic_, state_->FindOrCreateTopic(name));
-  return last_topic_;
+  return last_topic_.get();
 }
 
 size_t Producer::Impl::BatchLimit(const Topic& topic) const {
   return std::min<size_t>(static_cast<size_t>(std::max(options_.batch_bytes, 1)),
-                          static_cast<size_t>(topic.config().max_message_bytes));
+                          static_cast<size_t>(topic.max_message_bytes()));
 }
 
 absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view topic_name,
@@ -144,7 +143,7 @@ absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view 
     return absl::InvalidArgumentError(absl::StrCat(
         kConsumerOffsetsTopic, " is written by consumer groups only (Consumer::Commit)"));
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, FindTopic(topic_name));
+  ASSIGN_OR_RETURN(Topic * topic, FindTopic(topic_name));
   const int32_t count = topic->partition_count();
   int32_t partition;
   if (record.partition.has_value()) {
@@ -157,7 +156,7 @@ absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view 
     partition = KafkaPartition(*record.key, count);
   } else {
     // Null key: stick to one partition until its batch is appended.
-    auto [it, inserted] = sticky_.try_emplace(topic.get(), 0);
+    auto [it, inserted] = sticky_.try_emplace(topic, 0);
     if (inserted) it->second = static_cast<int32_t>(rng_() % static_cast<uint32_t>(count));
     partition = it->second;
   }
@@ -167,7 +166,7 @@ absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view 
     pending.builder = std::make_unique<BatchBuilder>(BatchBuilderOptions{
         .compression = options_.compression, .compression_level = options_.compression_level});
   }
-  pending.topic = std::move(topic);
+  if (pending.topic.get() != topic) pending.topic = last_topic_;
   pending.partition = p;
   return &pending;
 }
@@ -178,7 +177,7 @@ constexpr size_t kDeltaSlack = 16;
 
 absl::Status Producer::Impl::CheckSize(const Pending& p, const Record& record) const {
   const size_t size = batch::kHeaderSize + BatchBuilder::EncodedRecordSize(record, 0, 0);
-  const size_t limit = static_cast<size_t>(p.topic->config().max_message_bytes);
+  const size_t limit = static_cast<size_t>(p.topic->max_message_bytes());
   if (size > limit) {
     return absl::InvalidArgumentError(absl::StrCat(
         "a record of ", size, " bytes (in its batch) is larger than max.message.bytes (", limit,

@@ -404,6 +404,7 @@ absl::Status PartitionLog::Sync() {
       return s;
     }
     synced_offset_ = std::max(synced_offset_, end);
+    sync_done_.SignalAll();
   }
   return absl::OkStatus();
 }
