@@ -289,7 +289,6 @@ class PartitionLog {
   CondVar sync_done_;  // Signalled (all) when a sync ends.
   bool sync_running_ ABSL_GUARDED_BY(sync_mu_) = false;
   int64_t synced_offset_ ABSL_GUARDED_BY(sync_mu_) = 0;
-  absl::CondVar sync_done_;  // Signalled when a sync ends.
   // Sealed segments not yet synced, and whether the directory holds entries
   // not yet synced.
   std::vector<std::shared_ptr<Segment>> unsynced_sealed_ ABSL_GUARDED_BY(append_mu_);
