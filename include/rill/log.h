@@ -175,6 +175,10 @@ class RILL_EXPORT Log {
   // the files. Deterministic for a given clock. Returns what it did; the
   // pass goes on past errors, which it lists.
   MaintenanceReport RunMaintenance();
+  // RunMaintenance(topic): the same, with retention, the quota and
+  // compaction of `topic` alone (the log's disk budget is kept as always).
+  // kNotFound if there is no such topic.
+  absl::StatusOr<MaintenanceReport> RunMaintenance(std::string_view topic);
 
   // DiskBytes(): the bytes the log's files take on the device, as counted
   // (measured at open and at each maintenance pass, followed in between).

@@ -14,6 +14,7 @@ void AddConsumeCommand(CLI::App& app, Context& ctx);  // consume.cc
 void AddDumpCommand(CLI::App& app, Context& ctx);     // dump.cc
 void AddVerifyCommand(CLI::App& app, Context& ctx);   // verify.cc
 void AddRepairCommand(CLI::App& app, Context& ctx);   // repair.cc
+void AddMaintainCommand(CLI::App& app, Context& ctx); // maintain.cc
 void AddStatsCommand(CLI::App& app, Context& ctx);    // stats.cc
 void AddPerfCommands(CLI::App& app, Context& ctx);    // perf.cc, perf_latency.cc
 

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   rill::cli::AddDumpCommand(app, ctx);
   rill::cli::AddVerifyCommand(app, ctx);
   rill::cli::AddRepairCommand(app, ctx);
+  rill::cli::AddMaintainCommand(app, ctx);
   rill::cli::AddStatsCommand(app, ctx);
   rill::cli::AddPerfCommands(app, ctx);
 

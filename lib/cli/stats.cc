@@ -55,6 +55,63 @@ void AppendGroupGauges(const std::vector<GroupDescription>& groups, std::string*
   }
 }
 
+// AppendTopicDisk(topics, disk_bytes, out): what the log and each topic
+// take on the device, the topics' quotas, and what retention, quotas and
+// compaction removed.
+void AppendTopicDisk(const std::vector<TopicDescription>& topics, uint64_t disk_bytes,
+                     std::string* out) {
+  absl::StrAppend(out,
+                  "# HELP rill_log_disk_bytes Bytes the log's files take on the device.\n"
+                  "# TYPE rill_log_disk_bytes gauge\nrill_log_disk_bytes ",
+                  disk_bytes, "\n");
+  absl::StrAppend(out,
+                  "# HELP rill_topic_disk_bytes Bytes the topic's files take on the device "
+                  "(what quota.bytes limits).\n# TYPE rill_topic_disk_bytes gauge\n");
+  for (const TopicDescription& t : topics) {
+    absl::StrAppend(out, "rill_topic_disk_bytes{topic=\"", PrometheusLabel(t.name), "\"} ",
+                    t.disk_bytes, "\n");
+  }
+  absl::StrAppend(out,
+                  "# HELP rill_topic_quota_bytes The topic's quota.bytes, where it has one.\n"
+                  "# TYPE rill_topic_quota_bytes gauge\n");
+  for (const TopicDescription& t : topics) {
+    if (t.config.quota.bytes < 0) continue;
+    absl::StrAppend(out, "rill_topic_quota_bytes{topic=\"", PrometheusLabel(t.name), "\"} ",
+                    t.config.quota.bytes, "\n");
+  }
+  // Counters since the log was opened: by this command they count what the
+  // open itself removed, in a program that embeds rill what its log has.
+  struct Cause {
+    const char* name;
+    int64_t RemovalCounts::*records;
+    uint64_t RemovalCounts::*bytes;
+  };
+  const Cause causes[] = {
+      {"retention", &RemovalCounts::expired_records, &RemovalCounts::expired_bytes},
+      {"quota", &RemovalCounts::dropped_records, &RemovalCounts::dropped_bytes},
+      {"compaction", &RemovalCounts::compacted_records, &RemovalCounts::compacted_bytes},
+  };
+  absl::StrAppend(out,
+                  "# HELP rill_topic_removed_records_total Records removed since the log was "
+                  "opened, by cause (quota: dropped to keep quota.bytes or the disk budget).\n"
+                  "# TYPE rill_topic_removed_records_total counter\n");
+  for (const TopicDescription& t : topics) {
+    for (const Cause& c : causes) {
+      absl::StrAppend(out, "rill_topic_removed_records_total{topic=\"", PrometheusLabel(t.name),
+                      "\",cause=\"", c.name, "\"} ", t.removed.*c.records, "\n");
+    }
+  }
+  absl::StrAppend(out,
+                  "# HELP rill_topic_removed_bytes_total Batch bytes removed since the log was "
+                  "opened, by cause.\n# TYPE rill_topic_removed_bytes_total counter\n");
+  for (const TopicDescription& t : topics) {
+    for (const Cause& c : causes) {
+      absl::StrAppend(out, "rill_topic_removed_bytes_total{topic=\"", PrometheusLabel(t.name),
+                      "\",cause=\"", c.name, "\"} ", t.removed.*c.bytes, "\n");
+    }
+  }
+}
+
 int Stats(const Context& ctx) {
   absl::StatusOr<std::unique_ptr<Log>> log = OpenLog(ctx, LogAccess::kExisting, 0);
   if (!log.ok()) return Fail(log.status());
@@ -70,6 +127,7 @@ int Stats(const Context& ctx) {
     if (!d.ok()) return Fail(d.status());
     groups.push_back(*std::move(d));
   }
+  const uint64_t disk_bytes = (*log)->DiskBytes();
   if (absl::Status s = (*log)->Close(); !s.ok()) return Fail(s);
 
   std::string out;
@@ -101,6 +159,7 @@ int Stats(const Context& ctx) {
       }
     }
   }
+  AppendTopicDisk(topics, disk_bytes, &out);
   AppendGroupGauges(groups, &out);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : Fail("writing to stdout failed");
@@ -114,7 +173,10 @@ void AddStatsCommand(CLI::App& app, Context& ctx) {
           "Prints, in Prometheus' text exposition format, rill_topics, rill_topic_partitions, "
           "per partition rill_partition_start_offset, rill_partition_end_offset, "
           "rill_partition_bytes and rill_partition_segments, rill_groups, and per group and "
-          "partition rill_group_committed_offset and rill_group_lag.")
+          "partition rill_group_committed_offset and rill_group_lag; rill_log_disk_bytes, per "
+          "topic rill_topic_disk_bytes, rill_topic_quota_bytes and, by cause (retention, "
+          "quota, compaction), rill_topic_removed_records_total and "
+          "rill_topic_removed_bytes_total.")
       ->callback([&ctx] { ctx.action = [&ctx] { return Stats(ctx); }; });
 }
 

@@ -128,6 +128,11 @@ absl::Status Log::Sync() { return state_->SyncAll(); }
 
 MaintenanceReport Log::RunMaintenance() { return state_->RunMaintenance(); }
 
+absl::StatusOr<MaintenanceReport> Log::RunMaintenance(std::string_view topic) {
+  RETURN_IF_ERROR(state_->FindTopic(topic).status());
+  return state_->RunMaintenance(topic);
+}
+
 uint64_t Log::DiskBytes() const {
   return static_cast<uint64_t>(std::max<int64_t>(state_->disk()->usage()->bytes(), 0));
 }

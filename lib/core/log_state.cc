@@ -402,10 +402,10 @@ absl::Status LogState::SyncAll() {
   return absl::OkStatus();
 }
 
-MaintenanceReport LogState::RunMaintenance() {
+MaintenanceReport LogState::RunMaintenance(std::string_view only_topic) {
   int tasks = manual_ != nullptr ? manual_->RunPending() : 0;
   MaintenanceReport report;
-  if (!closed()) report = maintenance_->RunNow();
+  if (!closed()) report = maintenance_->RunNow(only_topic);
   // Syncs of the segments the pass sealed.
   if (manual_ != nullptr) tasks += manual_->RunPending();
   report.tasks_run = tasks;

@@ -177,7 +177,8 @@ class LogState {
   absl::Status SyncAll();
   // RunMaintenance(): the background tasks that are due, then a whole
   // maintenance pass, on the calling thread.
-  MaintenanceReport RunMaintenance();
+  // With `only_topic`, the pass's per-topic work is for that topic alone.
+  MaintenanceReport RunMaintenance(std::string_view only_topic = {});
   // disk(): the log's disk usage and budget.
   const std::shared_ptr<retention::LogAccount>& disk() const { return disk_; }
   // maintenance(): what runs the maintenance passes.

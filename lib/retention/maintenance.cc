@@ -34,8 +34,12 @@ void AddDeleted(const DeletedSegments& d, RemovalReason reason, RemovalCounts* r
 // One pass over the topics, resumable: Step() does a bounded amount of work.
 class Maintenance::Pass {
  public:
-  Pass(Maintenance* owner, std::vector<TopicView> topics)
-      : owner_(owner), topics_(std::move(topics)), now_ms_(owner->options_.clock->NowMillis()) {}
+  // With `only`, the topics of other names are only measured.
+  Pass(Maintenance* owner, std::vector<TopicView> topics, std::string_view only = {})
+      : owner_(owner),
+        topics_(std::move(topics)),
+        only_(only),
+        now_ms_(owner->options_.clock->NowMillis()) {}
 
   // Step(budget): returns true once the pass is over.
   bool Step(uint64_t budget) {
@@ -46,6 +50,10 @@ class Maintenance::Pass {
         break;
       }
       TopicView& t = topics_[topic_];
+      if (!only_.empty() && t.name != only_) {
+        ++topic_;
+        continue;
+      }
       if (partition_ == t.partitions.size()) {
         FinishTopic(t);
         ++topic_;
@@ -133,6 +141,7 @@ class Maintenance::Pass {
 
   Maintenance* const owner_;
   std::vector<TopicView> topics_;
+  const std::string only_;
   const int64_t now_ms_;
   size_t topic_ = 0;
   size_t partition_ = 0;
@@ -147,7 +156,7 @@ std::shared_ptr<Maintenance> Maintenance::Create(Options options) {
   return std::shared_ptr<Maintenance>(new Maintenance(std::move(options)));
 }
 
-MaintenanceReport Maintenance::RunNow() {
+MaintenanceReport Maintenance::RunNow(std::string_view only_topic) {
   {
     MutexLock lock(&mu_);
     while (busy_ && !stopping_) idle_.Wait(&mu_);
@@ -158,7 +167,7 @@ MaintenanceReport Maintenance::RunNow() {
     }
     busy_ = true;
   }
-  Pass pass(this, options_.topics());
+  Pass pass(this, options_.topics(), only_topic);
   while (!pass.Step(kUnbounded)) {
   }
   MutexLock lock(&mu_);

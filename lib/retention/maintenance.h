@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -68,8 +69,10 @@ class Maintenance : public std::enable_shared_from_this<Maintenance> {
   static std::shared_ptr<Maintenance> Create(Options options);
   ~Maintenance();
 
-  // RunNow(): a whole pass on the calling thread, after any pass under way.
-  MaintenanceReport RunNow();
+  // RunNow(only_topic): a whole pass on the calling thread, after any pass
+  // under way. With `only_topic`, the per-topic steps (1-4) run for that
+  // topic alone; the log's budget and the measuring run as always.
+  MaintenanceReport RunNow(std::string_view only_topic = {});
 
   // Start(runner, timer, interval_us): a pass every interval_us, on
   // `runner`, timed by `timer`; both must outlive Stop().
