@@ -84,7 +84,9 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   absl::StatusOr<Topic*> FindTopic(std::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<Pending*> Route(std::string_view topic_name, const Record& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status CheckSize(const Pending& p, const Record& record) const;
+  // CheckSize(p, record_size): kInvalidArgument if a record of record_size
+  // bytes (EncodedRecordSize) could not fit a batch of p's topic.
+  absl::Status CheckSize(const Pending& p, size_t record_size) const;
   size_t BatchLimit(const Topic& topic) const;
   // AppendLocked(p, tracked): appends p's batch. A tracked completion counts
   // as outstanding until Complete() has run its callbacks; Flush waits for
@@ -175,8 +177,8 @@ absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view 
 // EncodedRecordSize(record, 0, 0) counts as one byte each.
 constexpr size_t kDeltaSlack = 16;
 
-absl::Status Producer::Impl::CheckSize(const Pending& p, const Record& record) const {
-  const size_t size = batch::kHeaderSize + BatchBuilder::EncodedRecordSize(record, 0, 0);
+absl::Status Producer::Impl::CheckSize(const Pending& p, size_t record_size) const {
+  const size_t size = batch::kHeaderSize + record_size;
   const size_t limit = static_cast<size_t>(p.topic->max_message_bytes());
   if (size > limit) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -301,11 +303,10 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
     MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(Pending * p, Route(topic_name, record));
     const int64_t now = state_->clock()->NowMillis();
-    RETURN_IF_ERROR(CheckSize(*p, record));
+    const size_t record_size = BatchBuilder::EncodedRecordSize(record, 0, 0);
+    RETURN_IF_ERROR(CheckSize(*p, record_size));
     const size_t limit = BatchLimit(*p->topic);
-    if (!p->builder->empty() &&
-        p->builder->uncompressed_size() + BatchBuilder::EncodedRecordSize(record, 0, 0) + kDeltaSlack >
-            limit) {
+    if (!p->builder->empty() && p->builder->uncompressed_size() + record_size + kDeltaSlack > limit) {
       completions.push_back(AppendLocked(p));
       if (!record.key.has_value() && !record.partition.has_value()) {
         // The sticky partition moved on: route again.
@@ -338,7 +339,7 @@ absl::StatusOr<RecordPosition> Producer::Impl::Send(std::string_view topic_name,
     MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(Pending * p, Route(topic_name, record));
     const int64_t now = state_->clock()->NowMillis();
-    RETURN_IF_ERROR(CheckSize(*p, record));
+    RETURN_IF_ERROR(CheckSize(*p, BatchBuilder::EncodedRecordSize(record, 0, 0)));
     // Records sent earlier to this partition go first.
     if (!p->builder->empty()) completions.push_back(AppendLocked(p));
     timestamp = record.timestamp.value_or(now);

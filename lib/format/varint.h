@@ -4,6 +4,7 @@
 #ifndef RILL_LIB_FORMAT_VARINT_H_
 #define RILL_LIB_FORMAT_VARINT_H_
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -22,13 +23,10 @@ using detail::ZigZagEncode32;
 using detail::ZigZagEncode64;
 
 // UnsignedVarintLength(v): how many bytes EncodeUnsignedVarint writes for v.
+// Branch-free: 7 bits per byte, from the position of the highest set bit.
 inline constexpr int UnsignedVarintLength(uint64_t v) {
-  int n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
+  const int high_bit = 63 - std::countl_zero(v | 1);
+  return (high_bit * 9 + 73) / 64;
 }
 inline constexpr int VarintLength32(int32_t v) { return UnsignedVarintLength(ZigZagEncode32(v)); }
 inline constexpr int VarintLength64(int64_t v) { return UnsignedVarintLength(ZigZagEncode64(v)); }
