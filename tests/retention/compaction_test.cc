@@ -3,6 +3,7 @@
 // else does once the cleaner is through, tombstones go after
 // delete.retention.ms and not before, min.compaction.lag.ms holds, and
 // consumers reading while the cleaner works see a consistent log.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <random>
@@ -271,8 +272,9 @@ TEST_CASE("Consumers reading while the cleaner works see a consistent log",
         position = consumer.Position({.topic = "t", .partition = 0}).value_or(end);
       }
       // Every key whose latest record (as of now) lies below the scan's end
-      // was seen at exactly that record.
-      const int64_t now_end = published_end.load();
+      // was seen at exactly that record. "Now" covers what the scan read
+      // past `end`: the writer appends before it publishes the new end.
+      const int64_t now_end = std::max(published_end.load(), last + 1);
       std::map<std::string, int64_t> latest;
       for (int64_t o = 0; o < now_end; ++o) latest[OpAt(o, kKeys, kSeed).key] = o;
       for (const auto& [key, offset] : latest) {

@@ -145,7 +145,10 @@ void RunTrial(uint64_t seed, Totals* totals) {
         **log, ProducerOptions{.durability = d,
                                .compression = testing::kWrittenCodecs[rng() % 3],
                                .batch_bytes = static_cast<int32_t>(1024 + rng() % 8192),
-                               .linger = absl::Milliseconds(1)}));
+                               // Batches fill, or wait for a Send or a Flush:
+                               // no timer thread writes while the crash copy
+                               // below reads the files.
+                               .linger = absl::Hours(1)}));
   }
   const int ops = 1 + static_cast<int>(rng() % 300);
   for (int op = 0; op < ops; ++op) {
