@@ -38,6 +38,12 @@ inline const char* DecodeUnsignedVarint(const char* p, const char* limit, int ma
     *v = static_cast<uint8_t>(*p);
     return p + 1;
   }
+  // Two bytes: lengths of 64 to 8191 (a record of ~100 bytes, its value).
+  if (limit - p >= 2 && static_cast<signed char>(p[1]) >= 0) {
+    *v = (static_cast<uint64_t>(static_cast<uint8_t>(p[0]) & 0x7f)) |
+         (static_cast<uint64_t>(static_cast<uint8_t>(p[1])) << 7);
+    return p + 2;
+  }
   uint64_t result = 0;
   for (int shift = 0, i = 0; i < max_bytes && p < limit; ++i, shift += 7) {
     const uint8_t byte = static_cast<uint8_t>(*p++);
