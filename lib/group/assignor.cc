@@ -60,8 +60,10 @@ Assignment AssignRoundRobin(const std::vector<AssignorMember>& members,
   const std::vector<const AssignorMember*> sorted = SortedById(members);
   size_t next = 0;  // The member the circle points at.
   for (const auto& [topic, count] : counts) {
+    // Clang 14 cannot capture a structured binding in a lambda.
+    const std::string& name = topic;
     if (std::none_of(sorted.begin(), sorted.end(),
-                     [&](const AssignorMember* m) { return Subscribes(*m, topic); })) {
+                     [&name](const AssignorMember* m) { return Subscribes(*m, name); })) {
       continue;
     }
     for (int32_t p = 0; p < count; ++p) {

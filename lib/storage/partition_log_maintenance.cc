@@ -211,6 +211,7 @@ absl::Status PartitionLog::ReplaceSegments(const std::vector<int64_t>& replaced,
   }
   cleaned.reset();  // Its files stay; its writer's mappings go.
   auto unfinished = [&](const absl::Status& s) {
+    maintenance_mu_.AssertHeld();  // Held by the caller, above.
     swap_unfinished_ = true;
     Log(LogSeverity::kError, absl::StrCat("compaction of ", dir_, " committed but not finished (",
                                           s.message(), "): the next open finishes it"));
