@@ -62,9 +62,11 @@ absl::Status CheckBatchHeader(std::span<const char> bytes, BatchHeader* h) {
     return absl::DataLossError(
         absl::StrFormat("lastOffsetDelta %d is negative", h->last_offset_delta));
   }
-  if (h->base_offset > std::numeric_limits<int64_t>::max() - h->last_offset_delta) {
-    return absl::DataLossError(absl::StrFormat("baseOffset %d + lastOffsetDelta %d overflows",
-                                               h->base_offset, h->last_offset_delta));
+  // The offset after the batch must fit too: readers and recovery go on from it.
+  if (h->base_offset >= std::numeric_limits<int64_t>::max() - h->last_offset_delta) {
+    return absl::DataLossError(
+        absl::StrFormat("baseOffset %d + lastOffsetDelta %d overflows (with the next offset)",
+                        h->base_offset, h->last_offset_delta));
   }
   if (h->records_count < 0 ||
       static_cast<int64_t>(h->records_count) > static_cast<int64_t>(h->last_offset_delta) + 1) {
