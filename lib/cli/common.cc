@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
 #include "core/metadata.h"
 #include "core/topic_name.h"
 #include "storage/file_system.h"
@@ -29,29 +30,35 @@ int UsageError(const absl::Status& status) {
   return UsageError(std::string_view(status.message().data(), status.message().size()));
 }
 
+absl::Status CheckExistingLog(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("--dir is empty");
+  FileSystem& fs = *FileSystem::Default();
+  absl::StatusOr<FileInfo> info = fs.Stat(dir);
+  if (absl::IsNotFound(info.status())) {
+    return absl::NotFoundError(absl::StrCat("no log at ", dir,
+                                            ": the directory does not exist (create a topic "
+                                            "with `rill topics create` first, or set --dir)"));
+  }
+  if (!info.ok()) return info.status();
+  if (!info->is_directory) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, " is not a directory"));
+  }
+  absl::StatusOr<FileInfo> meta = fs.Stat(JoinPath(dir, core::kMetaFile));
+  if (absl::IsNotFound(meta.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir, " is not a rill log: it has no ", ToAbsl(core::kMetaFile)));
+  }
+  return meta.status();
+}
+
 absl::StatusOr<std::unique_ptr<Log>> OpenLog(const Context& ctx, LogAccess access,
                                              int background_threads) {
-  if (ctx.dir.empty()) return absl::InvalidArgumentError("--dir is empty");
   if (access == LogAccess::kExisting) {
     // Check before Log::Open, which would write meta.properties into an
     // empty directory: a command that only reads must change nothing.
-    FileSystem& fs = *FileSystem::Default();
-    absl::StatusOr<FileInfo> info = fs.Stat(ctx.dir);
-    if (absl::IsNotFound(info.status())) {
-      return absl::NotFoundError(absl::StrCat("no log at ", ctx.dir,
-                                              ": the directory does not exist (create a topic "
-                                              "with `rill topics create` first, or set --dir)"));
-    }
-    if (!info.ok()) return info.status();
-    if (!info->is_directory) {
-      return absl::InvalidArgumentError(absl::StrCat(ctx.dir, " is not a directory"));
-    }
-    absl::StatusOr<FileInfo> meta = fs.Stat(JoinPath(ctx.dir, core::kMetaFile));
-    if (absl::IsNotFound(meta.status())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(ctx.dir, " is not a rill log: it has no ", ToAbsl(core::kMetaFile)));
-    }
-    if (!meta.ok()) return meta.status();
+    RETURN_IF_ERROR(CheckExistingLog(ctx.dir));
+  } else if (ctx.dir.empty()) {
+    return absl::InvalidArgumentError("--dir is empty");
   }
   LogOptions options;
   options.create_if_missing = access == LogAccess::kCreate;

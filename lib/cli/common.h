@@ -61,6 +61,10 @@ enum class LogAccess {
   kCreate,
 };
 
+// CheckExistingLog(dir): OK if `dir` holds a rill log (its meta.properties);
+// otherwise an error that says what is there instead. Reads only.
+absl::Status CheckExistingLog(const std::string& dir);
+
 // OpenLog(ctx, access, background_threads): opens the log at ctx.dir. A log
 // open in another process gives kFailedPrecondition naming its pid.
 absl::StatusOr<std::unique_ptr<Log>> OpenLog(const Context& ctx, LogAccess access,

@@ -307,14 +307,7 @@ int Repairer::Run(const std::string& dir) {
 
 int Repair(const Context& ctx, const RepairArgs& args) {
   if (args.truncate == args.skip) return UsageError("repair needs one of --truncate and --skip");
-  FileSystem& fs = *FileSystem::Default();
-  absl::StatusOr<FileInfo> info = fs.Stat(ctx.dir);
-  if (absl::IsNotFound(info.status())) return Fail("no log at " + ctx.dir + ": it does not exist");
-  if (!info.ok()) return Fail(info.status());
-  if (!info->is_directory) return Fail(ctx.dir + " is not a directory");
-  if (!fs.Stat(JoinPath(ctx.dir, core::kMetaFile)).ok()) {
-    return Fail(ctx.dir + " is not a rill log: it has no meta.properties");
-  }
+  if (absl::Status s = CheckExistingLog(ctx.dir); !s.ok()) return Fail(s);
   return Repairer(args).Run(ctx.dir);
 }
 

@@ -206,14 +206,7 @@ uint64_t TotalBytes(const std::string& dir) {
 }
 
 int Verify(const Context& ctx) {
-  FileSystem& fs = *FileSystem::Default();
-  absl::StatusOr<FileInfo> info = fs.Stat(ctx.dir);
-  if (absl::IsNotFound(info.status())) return Fail("no log at " + ctx.dir + ": it does not exist");
-  if (!info.ok()) return Fail(info.status());
-  if (!info->is_directory) return Fail(ctx.dir + " is not a directory");
-  if (!fs.Stat(JoinPath(ctx.dir, core::kMetaFile)).ok()) {
-    return Fail(ctx.dir + " is not a rill log: it has no meta.properties");
-  }
+  if (absl::Status s = CheckExistingLog(ctx.dir); !s.ok()) return Fail(s);
   return Verifier(TotalBytes(ctx.dir)).Run(ctx.dir);
 }
 

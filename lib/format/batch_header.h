@@ -43,6 +43,16 @@ struct BatchHeader {
 // batch::kHeaderSize readable bytes. Checks nothing.
 BatchHeader DecodeBatchHeader(const char* p);
 
+// TakeBatch(&bytes, &h): the first batch of `bytes`, which must hold whole,
+// checked batches (as PartitionLog::Read returns them), with its header in
+// *h; `bytes` moves past it.
+inline std::span<const char> TakeBatch(std::span<const char>* bytes, BatchHeader* h) {
+  *h = DecodeBatchHeader(bytes->data());
+  const std::span<const char> batch = bytes->first(h->size());
+  *bytes = bytes->subspan(h->size());
+  return batch;
+}
+
 // CheckBatchHeader(bytes, &h): decodes the batch starting at bytes[0] into
 // `h` and checks its header alone: that the header is present, magic is 2,
 // batchLength covers at least the header and fits in `bytes`, baseOffset,

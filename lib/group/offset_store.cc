@@ -52,9 +52,8 @@ absl::Status OffsetStore::LoadPartition(core::Partition& partition) {
     ASSIGN_OR_RETURN(ReadResult read, log.Read(offset, 1 << 20));
     if (read.batches.empty()) break;
     for (std::span<const char> bytes = read.batches; !bytes.empty();) {
-      const BatchHeader h = DecodeBatchHeader(bytes.data());
-      const std::span<const char> batch = bytes.first(h.size());
-      bytes = bytes.subspan(h.size());
+      BatchHeader h;
+      const std::span<const char> batch = TakeBatch(&bytes, &h);
       offset = std::max(offset, h.last_offset() + 1);
       if (h.control()) continue;
       detail::RecordDecoder decoder;

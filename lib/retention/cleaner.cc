@@ -132,9 +132,8 @@ absl::StatusOr<uint64_t> CleaningJob::MapSome(uint64_t budget) {
                    segment.Read(position_, std::min<uint64_t>(budget, kReadChunk)));
   uint64_t used = 0;
   while (!bytes.empty()) {
-    const BatchHeader h = DecodeBatchHeader(bytes.data());
-    const std::span<const char> batch = bytes.first(h.size());
-    bytes = bytes.subspan(h.size());
+    BatchHeader h;
+    const std::span<const char> batch = TakeBatch(&bytes, &h);
     used += h.size();
     if (h.control()) continue;
     reader_.Clear();
@@ -202,9 +201,8 @@ absl::StatusOr<uint64_t> CleaningJob::WriteSome(uint64_t budget) {
   uint64_t used = 0;
   const auto keep = [this](const RecordView& r) { return Keep(r); };
   while (!bytes.empty()) {
-    const BatchHeader h = DecodeBatchHeader(bytes.data());
-    const std::span<const char> batch = bytes.first(h.size());
-    bytes = bytes.subspan(h.size());
+    BatchHeader h;
+    const std::span<const char> batch = TakeBatch(&bytes, &h);
     used += h.size();
     // The group's last batch stays, empty if need be, so that the copy ends
     // at the same offset as the segments it replaces.

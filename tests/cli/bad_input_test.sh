@@ -54,7 +54,8 @@ mkdir -p "$WORK/notalog" "$WORK/empty"
 echo "precious" >"$WORK/notalog/data.txt"
 for dir in "$WORK/notalog" "$WORK/empty"; do
   was=$(snapshot "$dir")
-  for args in "consume t" "topics describe t" "topics list" "stats" "produce t"; do
+  for args in "consume t" "topics describe t" "topics list" "stats" "produce t" "verify" \
+    "repair --skip" "maintain"; do
     # shellcheck disable=SC2086
     expect_refused 1 "^rill: $dir is not a rill log" --dir "$dir" $args
     [ "$(snapshot "$dir")" = "$was" ] || fail "rill --dir $dir $args changed it"
