@@ -51,6 +51,15 @@ class Mapping {
   // means the writes will fault. Range must lie within the file's size.
   virtual void Populate(uint64_t offset, uint64_t n) = 0;
 
+  // Discard(offset, n): drops the mapping's page-table entries over the
+  // pages that lie wholly inside [offset, offset+n). The bytes stay in the
+  // file, written or not yet; the next access maps them again (read-only
+  // until written). For a range that will not be written again, before it
+  // is synced: writeback must write-protect each writable entry it finds,
+  // and every write-protection interrupts each CPU running this process (a
+  // TLB shootdown), while dropping the entries costs one. Best effort.
+  virtual void Discard(uint64_t offset, uint64_t n) = 0;
+
  protected:
   Mapping(char* data, uint64_t length) : data_(data), length_(length) {}
 

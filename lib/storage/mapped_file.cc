@@ -8,11 +8,13 @@
 namespace rill {
 
 MappedFile::MappedFile(std::unique_ptr<File> file, std::unique_ptr<Mapping> mapping,
-                       uint64_t max_length, uint64_t size, std::shared_ptr<DiskUsage> usage)
+                       uint64_t max_length, uint64_t size, bool writable,
+                       std::shared_ptr<DiskUsage> usage)
     : file_(std::move(file)),
       usage_(std::move(usage)),
       mapping_(std::move(mapping)),
       max_length_(max_length),
+      writable_(writable),
       allocated_(size) {}
 
 absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(FileSystem& fs,
@@ -25,8 +27,8 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(FileSystem& fs,
   // it was written; it is mapped whole.
   if (size > max_length || !writable) max_length = std::max<uint64_t>(size, 1);
   ASSIGN_OR_RETURN(std::unique_ptr<Mapping> mapping, file->Map(max_length, writable));
-  return std::unique_ptr<MappedFile>(
-      new MappedFile(std::move(file), std::move(mapping), max_length, size, std::move(usage)));
+  return std::unique_ptr<MappedFile>(new MappedFile(std::move(file), std::move(mapping), max_length,
+                                                    size, writable, std::move(usage)));
 }
 
 absl::Status MappedFile::EnsureAllocated(uint64_t end, uint64_t chunk) {

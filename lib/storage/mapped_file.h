@@ -15,9 +15,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "util/mutex.h"
 #include "storage/disk_usage.h"
 #include "storage/file_system.h"
+#include "util/mutex.h"
 
 namespace rill {
 
@@ -58,14 +58,23 @@ class MappedFile {
   absl::Status Sync(uint64_t offset, uint64_t n) { return mapping_->Sync(offset, n); }
   absl::Status SyncAll() { return file_->Sync(); }
 
+  // DiscardWritable(): for a file that will not be written again, before it
+  // is synced: drops the writable mapping's page-table entries (see
+  // Mapping::Discard), so that writeback has none to write-protect. The
+  // bytes stay; readers map them again, read-only. A no-op when read-only.
+  void DiscardWritable() {
+    if (writable_) mapping_->Discard(0, allocated());
+  }
+
  private:
   MappedFile(std::unique_ptr<File> file, std::unique_ptr<Mapping> mapping, uint64_t max_length,
-             uint64_t size, std::shared_ptr<DiskUsage> usage);
+             uint64_t size, bool writable, std::shared_ptr<DiskUsage> usage);
 
   std::unique_ptr<File> file_;
   const std::shared_ptr<DiskUsage> usage_;
   std::unique_ptr<Mapping> mapping_;
   const uint64_t max_length_;
+  const bool writable_;
   Mutex grow_mu_;
   std::atomic<uint64_t> allocated_;
 };

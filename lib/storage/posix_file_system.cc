@@ -68,6 +68,16 @@ class PosixMapping final : public Mapping {
     }
   }
 
+  void Discard(uint64_t offset, uint64_t n) override {
+    // Whole pages only: the pages at either end may hold bytes still written.
+    const uint64_t start = (offset + kPageSize - 1) & ~(kPageSize - 1);
+    const uint64_t end = std::min(offset + n, length()) & ~(kPageSize - 1);
+    if (end <= start) return;
+    // On a shared file mapping MADV_DONTNEED keeps the data: dirty entries
+    // pass their dirty bit to the page cache, which writes them back.
+    madvise(data() + start, end - start, MADV_DONTNEED);
+  }
+
  private:
   const std::string path_;
 };

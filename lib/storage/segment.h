@@ -26,11 +26,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "util/mutex.h"
 #include "format/batch_header.h"
 #include "storage/disk_usage.h"
 #include "storage/mapped_file.h"
 #include "storage/offset_index.h"
+#include "util/mutex.h"
 
 namespace rill {
 
@@ -71,7 +71,7 @@ struct SegmentRecovery {
   // end of the last dropped batch if further.
   uint64_t bytes_dropped = 0;
   int64_t batches_dropped = 0;  // Batch headers found among them.
-  std::string reason;          // Why the first dropped byte was rejected.
+  std::string reason;           // Why the first dropped byte was rejected.
 };
 
 class Segment {
@@ -181,7 +181,8 @@ class Segment {
   // segment is left unsealed, still writable, and Seal() may be tried again.
   absl::Status Seal();
 
-  // SyncData(): makes every published byte durable, with the indexes.
+  // SyncData(): makes every published byte durable, with the indexes. Once
+  // sealed, first discards the writer's mapping (MappedFile::DiscardWritable).
   absl::Status SyncData();
   // SyncTo(end): makes log bytes [.., end) durable (not the indexes, which
   // recovery rebuilds).
@@ -251,6 +252,7 @@ class Segment {
   std::atomic<int64_t> max_timestamp_{-1};
   std::atomic<bool> sealed_{false};
   std::atomic<bool> removed_{false};
+  std::atomic<bool> discarded_{false};  // The writer's mapping was discarded.
   std::atomic<int64_t> limit_offset_{std::numeric_limits<int64_t>::max()};
   // Bytes [0, verified_) are known good: every batch passes its CRC and its
   // offsets follow the previous batch's. Read without the lock on the fast

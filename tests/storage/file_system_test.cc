@@ -171,6 +171,58 @@ TEST_CASE("FileSystem: writes through a mapping are the file's bytes", "[file_sy
   CHECK(file->Map(0, /*writable=*/false).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
+// Resident kB of the mapping that starts at `start`, from /proc/self/smaps.
+int64_t ResidentKb(const void* start) {
+  std::FILE* f = std::fopen("/proc/self/smaps", "r");
+  if (f == nullptr) return -1;
+  char line[512];
+  bool in_mapping = false;
+  int64_t rss = -1;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long from = 0;
+    unsigned long to = 0;
+    if (std::sscanf(line, "%lx-%lx ", &from, &to) == 2) {
+      in_mapping = from == reinterpret_cast<uintptr_t>(start);
+    } else if (in_mapping && std::sscanf(line, "Rss: %ld kB", &rss) == 1) {
+      break;
+    }
+  }
+  std::fclose(f);
+  return rss;
+}
+
+TEST_CASE("FileSystem: Discard drops a mapping's pages but keeps their bytes", "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  const std::string path = t.Join("f");
+  constexpr uint64_t kLength = 64 << 10;
+  std::string expected(kLength, '\0');
+  for (size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<char>('a' + i % 23);
+  {
+    auto file = Unwrap(t.fs().OpenFile(path, OpenMode::kCreate));
+    REQUIRE_OK(file->Allocate(0, kLength));
+    auto mapping = Unwrap(file->Map(kLength, /*writable=*/true));
+    std::memcpy(mapping->data(), expected.data(), kLength);  // Dirty, not synced.
+    if (t.kind() == FsKind::kPosix) CHECK(ResidentKb(mapping->data()) == kLength >> 10);
+
+    // A range that starts inside a page keeps that page mapped.
+    mapping->Discard(100, 8 << 10);
+    if (t.kind() == FsKind::kPosix) CHECK(ResidentKb(mapping->data()) == (kLength >> 10) - 4);
+    mapping->Discard(0, kLength);
+    if (t.kind() == FsKind::kPosix) CHECK(ResidentKb(mapping->data()) == 0);
+
+    // The bytes are still the file's: through the mapping and by ReadAt.
+    CHECK(std::string(mapping->data(), kLength) == expected);
+    CHECK(ReadAll(*file) == expected);
+    // And writable again.
+    std::memcpy(mapping->data() + 10, "again", 5);
+    expected.replace(10, 5, "again");
+    REQUIRE_OK(file->Sync());
+  }
+  auto file = Unwrap(t.fs().OpenFile(path, OpenMode::kRead));
+  CHECK(ReadAll(*file) == expected);
+}
+
 TEST_CASE("FileSystem: Sync and SyncDir", "[file_system]") {
   TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
   INFO(t.name());
