@@ -20,7 +20,7 @@ struct Scale {
   uint32_t append_records = 10'000'000;
   uint32_t durable_records = 2'000'000;
   uint32_t sync_each_records = 2'000;   // One thread, one record per sync.
-  uint32_t sync_each_per_thread = 500;  // Each of sync_threads.
+  uint32_t sync_each_per_thread = 2'000; // Each of sync_threads.
   int sync_threads = 8;
   int partitions = 4;
   int64_t latency_messages = 200'000;  // At 100k/s: 2 s.

@@ -1,27 +1,10 @@
 #include "core/notifier.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <climits>
+
+#include "util/futex.h"
 
 namespace rill::core {
-namespace {
-
-void FutexWait(std::atomic<uint32_t>* word, uint32_t expected, const timespec* timeout) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, timeout,
-          nullptr, 0);
-}
-
-void FutexWake(std::atomic<uint32_t>* word) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
-          nullptr, 0);
-}
-
-}  // namespace
 
 uint32_t Waiter::Prepare() {
   sleeping_.store(true, std::memory_order_seq_cst);
@@ -42,7 +25,7 @@ void Waiter::Wait(uint32_t word, absl::Duration timeout) {
 
 void Waiter::Wake() {
   word_.fetch_add(1, std::memory_order_seq_cst);
-  FutexWake(&word_);
+  FutexWakeAll(&word_);
 }
 
 void Notifier::Register(Waiter* waiter) {

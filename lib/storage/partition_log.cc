@@ -1,18 +1,33 @@
 #include "storage/partition_log.h"
 
-#include <algorithm>
+#include <time.h>
 
+#include <algorithm>
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "storage/checkpointer.h"
 #include "storage/recovery_point.h"
 #include "storage/segment_format.h"
 #include "storage/segment_swap.h"
+#include "util/futex.h"
 #include "util/status_macros.h"
 
 namespace rill {
-
 namespace {
+
+// Bounds on the time a Sync() caller yields before it sleeps, and on the
+// time a leader waits for callers to gather.
+constexpr int64_t kMaxSyncSpinNs = 1'000'000;
+constexpr int64_t kMaxGatherNs = 500'000;
+
+int64_t MonotonicNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 // ParentDir(path): the directory that holds `path` ("." for a bare name).
 std::string ParentDir(std::string_view path) {
@@ -345,68 +360,110 @@ absl::Status PartitionLog::RollLocked() {
 
 absl::Status PartitionLog::Sync() {
   const int64_t target = end_offset();
+  if (closing_.load(std::memory_order_acquire)) {
+    return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+  }
+  if (durable_offset_.load(std::memory_order_acquire) >= target) return absl::OkStatus();
+  sync_arrivals_.fetch_add(1, std::memory_order_acq_rel);
+  const int32_t callers = sync_callers_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  absl::Cleanup leave = [this] { sync_callers_.fetch_sub(1, std::memory_order_acq_rel); };
+  int32_t peak = sync_callers_peak_.load(std::memory_order_relaxed);
+  while (peak < callers &&
+         !sync_callers_peak_.compare_exchange_weak(peak, callers, std::memory_order_relaxed)) {
+  }
+  for (;;) {
+    if (durable_offset_.load(std::memory_order_acquire) >= target) return absl::OkStatus();
+    // Read before trying to lead: if the leader finishes in between, the
+    // epoch has moved and the wait below returns at once.
+    const uint32_t epoch = sync_epoch_.load(std::memory_order_seq_cst);
+    if (!sync_running_.exchange(true, std::memory_order_acq_rel)) {
+      GatherCallers();
+      const int64_t start = MonotonicNanos();
+      const absl::Status s = SyncOnce();
+      last_sync_ns_.store(MonotonicNanos() - start, std::memory_order_relaxed);
+      sync_running_.store(false, std::memory_order_release);
+      sync_epoch_.fetch_add(1, std::memory_order_seq_cst);
+      if (sync_sleepers_.load(std::memory_order_seq_cst) > 0) FutexWakeAll(&sync_epoch_);
+      // On failure each waiter tries again itself, and reports its own error.
+      if (!s.ok()) return s;
+      continue;
+    }
+    // A sync is running: wait until it ends, then check again (it may not
+    // cover this call's appends, which may have come after it began). Yield
+    // for about a sync's time before sleeping: the device is busy, the CPU
+    // is not, and a sleeping thread takes longer to wake than the next
+    // round of appends takes to gather.
+    const int64_t spin_end =
+        MonotonicNanos() + std::min(last_sync_ns_.load(std::memory_order_relaxed), kMaxSyncSpinNs);
+    while (sync_epoch_.load(std::memory_order_acquire) == epoch && MonotonicNanos() < spin_end) {
+      std::this_thread::yield();
+    }
+    sync_sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    FutexWait(&sync_epoch_, epoch);
+    sync_sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void PartitionLog::GatherCallers() {
+  // Callers that the last sync served are back soon with their next append;
+  // syncing without them would split the callers into two groups that take
+  // turns, each record waiting for two syncs. So wait until as many have
+  // arrived since the last sync began as were ever inside Sync() at once
+  // during it, or half a sync's time has passed.
+  const int32_t want = sync_callers_peak_.exchange(sync_callers_.load(std::memory_order_acquire),
+                                                   std::memory_order_acq_rel);
+  auto arrived = [this] {
+    return sync_arrivals_.load(std::memory_order_acquire) - captured_arrivals_;
+  };
+  if (want > 1 && arrived() < want) {
+    const int64_t deadline =
+        MonotonicNanos() +
+        std::min(last_sync_ns_.load(std::memory_order_relaxed) / 2, kMaxGatherNs);
+    while (arrived() < want && MonotonicNanos() < deadline) std::this_thread::yield();
+  }
+  // Every caller counted so far appended before this, so the sync covers it.
+  captured_arrivals_ = sync_arrivals_.load(std::memory_order_acquire);
+}
+
+absl::Status PartitionLog::SyncOnce() {
+  // Take what needs syncing now: this covers every append before the call.
+  std::vector<std::shared_ptr<Segment>> sealed;
+  std::shared_ptr<Segment> active;
+  uint64_t active_end = 0;
+  int64_t end = 0;
+  bool sync_dir = false;
   {
     MutexLock append_lock(&append_mu_);
     if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+    sealed.swap(unsynced_sealed_);
+    active = active_;
+    active_end = active->size();
+    end = end_offset_.load(std::memory_order_relaxed);
+    sync_dir = dir_unsynced_;
+    dir_unsynced_ = false;
   }
-  MutexLock lock(&sync_mu_);
-  while (synced_offset_ < target) {
-    if (sync_running_) {
-      // Someone is syncing; wait, then sync again only if that did not cover us.
-      while (sync_running_) sync_done_.Wait(&sync_mu_);
-      continue;
-    }
-    sync_running_ = true;
-    sync_mu_.Unlock();
-    // Take what needs syncing now: this covers every append before the call.
-    std::vector<std::shared_ptr<Segment>> sealed;
-    std::shared_ptr<Segment> active;
-    uint64_t active_end = 0;
-    int64_t end = 0;
-    bool sync_dir = false;
-    {
-      MutexLock append_lock(&append_mu_);
-      if (closed_) {
-        // Closed since the check above.
-        sync_mu_.Lock();
-        sync_running_ = false;
-        sync_done_.SignalAll();
-        return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
-      }
-      sealed.swap(unsynced_sealed_);
-      active = active_;
-      active_end = active->size();
-      end = end_offset_.load(std::memory_order_relaxed);
-      sync_dir = dir_unsynced_;
-      dir_unsynced_ = false;
-    }
-    absl::Status s;
-    for (const auto& segment : sealed) {
-      if (s.ok() && !segment->removed()) s = segment->SyncData();
-    }
-    if (s.ok()) s = active->SyncTo(active_end);
-    if (s.ok() && sync_dir) s = fs_.SyncDir(dir_);
-    if (s.ok()) {
-      for (const auto& segment : sealed) checkpointer_->OnSynced(segment->base_offset());
-    }
-    sync_mu_.Lock();
-    sync_running_ = false;
-    sync_done_.SignalAll();
-    if (!s.ok()) {
-      // Put back what was not made durable, so the next Sync tries again.
-      sync_mu_.Unlock();
-      {
-        MutexLock append_lock(&append_mu_);
-        unsynced_sealed_.insert(unsynced_sealed_.begin(), sealed.begin(), sealed.end());
-        dir_unsynced_ |= sync_dir;
-      }
-      sync_mu_.Lock();
-      return s;
-    }
-    synced_offset_ = std::max(synced_offset_, end);
-    sync_done_.SignalAll();
+  absl::Status s;
+  for (const auto& segment : sealed) {
+    if (s.ok() && !segment->removed()) s = segment->SyncData();
   }
+  if (s.ok()) s = active->SyncTo(active_end);
+  if (s.ok() && sync_dir) s = fs_.SyncDir(dir_);
+  if (!s.ok()) {
+    // Put back what was not made durable, so the next Sync tries again.
+    MutexLock append_lock(&append_mu_);
+    unsynced_sealed_.insert(unsynced_sealed_.begin(), sealed.begin(), sealed.end());
+    dir_unsynced_ |= sync_dir;
+    return s;
+  }
+  for (const auto& segment : sealed) checkpointer_->OnSynced(segment->base_offset());
+  RaiseDurableOffset(end);
   return absl::OkStatus();
+}
+
+void PartitionLog::RaiseDurableOffset(int64_t end) {
+  int64_t now = durable_offset_.load(std::memory_order_relaxed);
+  while (now < end && !durable_offset_.compare_exchange_weak(now, end, std::memory_order_release)) {
+  }
 }
 
 absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) const {
@@ -462,6 +519,7 @@ absl::Status PartitionLog::Close() {
   MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   closed_ = true;
+  closing_.store(true, std::memory_order_release);
   {
     MutexLock checkpoint_lock(&checkpointer_->mu);
     checkpointer_->closed = true;
@@ -481,9 +539,8 @@ absl::Status PartitionLog::Close() {
     keep_first(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
   }
   if (status.ok()) {
-    // Everything is durable: a Sync() that comes late has nothing to do.
-    MutexLock sync_lock(&sync_mu_);
-    synced_offset_ = std::max(synced_offset_, end_offset_.load(std::memory_order_relaxed));
+    // Everything is durable: a Sync() waiting for a leader has nothing to do.
+    RaiseDurableOffset(end_offset_.load(std::memory_order_relaxed));
   }
   active_.reset();
   MutexLock segments_lock(&segments_mu_);

@@ -249,6 +249,15 @@ class PartitionLog {
   static SegmentInfo SegmentInfoOf(std::shared_ptr<Segment> segment, bool active);
   // UpTo(batches, end): the leading batches that end before offset `end`.
   static std::span<const char> UpTo(std::span<const char> batches, int64_t end);
+  // SyncOnce(): the group-commit leader's work: makes durable what was
+  // appended before it began, then advances durable_offset_.
+  absl::Status SyncOnce();
+  // GatherCallers(): before a leader syncs, waits (yielding) until as many
+  // callers arrived since the last sync began as were inside Sync() at its
+  // busiest moment, for at most half the last sync's duration (and 0.5 ms).
+  void GatherCallers();
+  // RaiseDurableOffset(end): durable_offset_ = max(durable_offset_, end).
+  void RaiseDurableOffset(int64_t end);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   void Log(LogSeverity severity, const std::string& message) const;
 
@@ -284,11 +293,25 @@ class PartitionLog {
   // Lazily filled in by readers, hence mutable.
   mutable std::vector<Slot> segments_ ABSL_GUARDED_BY(segments_mu_);
 
-  // Group commit: one caller syncs at a time, for everyone who came before.
-  Mutex sync_mu_ ABSL_ACQUIRED_AFTER(append_mu_);
-  CondVar sync_done_;  // Signalled (all) when a sync ends.
-  bool sync_running_ ABSL_GUARDED_BY(sync_mu_) = false;
-  int64_t synced_offset_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  // Group commit: one caller at a time (the leader, who set sync_running_)
+  // syncs everything appended before it began; the others sleep on
+  // sync_epoch_, which moves after each sync, and return without taking a
+  // lock once durable_offset_ covers them.
+  std::atomic<bool> sync_running_{false};
+  std::atomic<uint32_t> sync_epoch_{0};
+  std::atomic<int32_t> sync_sleepers_{0};
+  std::atomic<int64_t> durable_offset_{0};  // Every offset below it is durable.
+  // Callers inside Sync() now, the most seen since the last sync began, and
+  // how long the last sync took: a leader that saw several callers waits a
+  // moment for them to append again, so one sync serves them all.
+  std::atomic<int32_t> sync_callers_{0};
+  std::atomic<int32_t> sync_callers_peak_{0};
+  std::atomic<int64_t> last_sync_ns_{0};
+  // Calls that went on to wait for a sync, and how many had when the
+  // current (or last) sync began; the latter read and written by leaders only.
+  std::atomic<int64_t> sync_arrivals_{0};
+  int64_t captured_arrivals_ = 0;
+  std::atomic<bool> closing_{false};        // closed_, for Sync() to read lock-free.
   // Sealed segments not yet synced, and whether the directory holds entries
   // not yet synced.
   std::vector<std::shared_ptr<Segment>> unsynced_sealed_ ABSL_GUARDED_BY(append_mu_);
