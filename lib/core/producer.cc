@@ -109,6 +109,10 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   std::map<const Topic*, int32_t> sticky_ ABSL_GUARDED_BY(mu_);
   std::minstd_rand rng_ ABSL_GUARDED_BY(mu_){std::random_device{}()};
   std::shared_ptr<Topic> last_topic_ ABSL_GUARDED_BY(mu_);
+  // The partition routed to last and its entry in pending_ (whose entries
+  // stay put until Close).
+  Partition* last_partition_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Pending* last_pending_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool timer_armed_ ABSL_GUARDED_BY(mu_) = false;
 
   // Tracked completions whose callbacks have not run yet; the first error
@@ -126,6 +130,12 @@ absl::Status Producer::Impl::CheckOpen() const {
 
 absl::StatusOr<Topic*> Producer::Impl::FindTopic(std::string_view name) {
   if (last_topic_ == nullptr || last_topic_->name() != name || last_topic_->deleted()) {
+    if (name == kConsumerOffsetsTopic) {
+      // Its records are Kafka's offset-commit records, written by the groups'
+      // coordinator only: anything else there would be taken for offsets.
+      return absl::InvalidArgumentError(absl::StrCat(
+          kConsumerOffsetsTopic, " is written by consumer groups only (Consumer::Commit)"));
+    }
     ASSIGN_OR_RETURN(last_topic_, state_->FindOrCreateTopic(name));
   }
   return last_topic_.get();
@@ -139,12 +149,6 @@ size_t Producer::Impl::BatchLimit(const Topic& topic) const {
 absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view topic_name,
                                                                 const Record& record) {
   RETURN_IF_ERROR(CheckOpen());
-  if (topic_name == kConsumerOffsetsTopic) {
-    // Its records are Kafka's offset-commit records, written by the groups'
-    // coordinator only: anything else there would be taken for offsets.
-    return absl::InvalidArgumentError(absl::StrCat(
-        kConsumerOffsetsTopic, " is written by consumer groups only (Consumer::Commit)"));
-  }
   ASSIGN_OR_RETURN(Topic * topic, FindTopic(topic_name));
   const int32_t count = topic->partition_count();
   int32_t partition;
@@ -163,6 +167,7 @@ absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view 
     partition = it->second;
   }
   Partition* p = topic->partition(partition);
+  if (p == last_partition_) return last_pending_;
   Pending& pending = pending_[p];
   if (pending.builder == nullptr) {
     pending.builder = std::make_unique<BatchBuilder>(BatchBuilderOptions{
@@ -170,6 +175,8 @@ absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view 
   }
   if (pending.topic.get() != topic) pending.topic = last_topic_;
   pending.partition = p;
+  last_partition_ = p;
+  last_pending_ = &pending;
   return &pending;
 }
 
@@ -303,7 +310,8 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
     MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(Pending * p, Route(topic_name, record));
     const int64_t now = state_->clock()->NowMillis();
-    const size_t record_size = BatchBuilder::EncodedRecordSize(record, 0, 0);
+    const size_t payload_size = BatchBuilder::PayloadSize(record);
+    const size_t record_size = BatchBuilder::EncodedRecordSize(payload_size, 0, 0);
     RETURN_IF_ERROR(CheckSize(*p, record_size));
     const size_t limit = BatchLimit(*p->topic);
     if (!p->builder->empty() && p->builder->uncompressed_size() + record_size + kDeltaSlack > limit) {
@@ -318,7 +326,7 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
       p->callbacks.emplace_back(p->builder->record_count(), std::move(callback));
       p->timestamps.push_back(record.timestamp.value_or(now));
     }
-    p->builder->Add(record, now);
+    p->builder->Add(record, now, payload_size);
     if (p->builder->uncompressed_size() >= limit || options_.linger <= absl::ZeroDuration()) {
       completions.push_back(AppendLocked(p));
     } else if (first) {
@@ -326,7 +334,7 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
       ArmTimer(p->first_us + absl::ToInt64Microseconds(options_.linger));
     }
   }
-  Complete(std::move(completions));
+  if (!completions.empty()) Complete(std::move(completions));
   return absl::OkStatus();
 }
 
@@ -379,6 +387,8 @@ absl::Status Producer::Impl::Close() {
   MutexLock lock(&mu_);
   closed_ = true;
   pending_.clear();
+  last_partition_ = nullptr;
+  last_pending_ = nullptr;
   last_topic_.reset();
   return s;
 }

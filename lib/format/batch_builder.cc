@@ -27,15 +27,8 @@ size_t NullableSize(const std::optional<std::string_view>& bytes) {
   return LengthFieldSize(bytes) + (bytes ? bytes->size() : 0);
 }
 
-size_t BodySize(const Record& record, int64_t timestamp_delta, int32_t offset_delta) {
-  size_t size = 1 + VarintLength64(timestamp_delta) + VarintLength32(offset_delta) +
-                NullableSize(record.key) + NullableSize(record.value) +
-                VarintLength32(static_cast<int32_t>(record.headers.size()));
-  for (const Header& h : record.headers) {
-    size += VarintLength32(static_cast<int32_t>(h.key.size())) + h.key.size() +
-            NullableSize(h.value);
-  }
-  return size;
+size_t BodySize(size_t payload_size, int64_t timestamp_delta, int32_t offset_delta) {
+  return 1 + VarintLength64(timestamp_delta) + VarintLength32(offset_delta) + payload_size;
 }
 
 char* PutNullable(char* p, const std::optional<std::string_view>& bytes) {
@@ -64,18 +57,42 @@ void BatchBuilder::Reset(const BatchBuilderOptions& options) {
   Reset();
 }
 
-size_t BatchBuilder::EncodedRecordSize(const Record& record, int64_t timestamp_delta,
+size_t BatchBuilder::PayloadSize(const Record& record) {
+  size_t size = NullableSize(record.key) + NullableSize(record.value) +
+                VarintLength32(static_cast<int32_t>(record.headers.size()));
+  for (const Header& h : record.headers) {
+    size += VarintLength32(static_cast<int32_t>(h.key.size())) + h.key.size() +
+            NullableSize(h.value);
+  }
+  return size;
+}
+
+size_t BatchBuilder::EncodedRecordSize(size_t payload_size, int64_t timestamp_delta,
                                        int32_t offset_delta) {
-  const size_t body = BodySize(record, timestamp_delta, offset_delta);
+  const size_t body = BodySize(payload_size, timestamp_delta, offset_delta);
   return UnsignedVarintLength(ZigZagEncode32(static_cast<int32_t>(body))) + body;
 }
 
+size_t BatchBuilder::EncodedRecordSize(const Record& record, int64_t timestamp_delta,
+                                       int32_t offset_delta) {
+  return EncodedRecordSize(PayloadSize(record), timestamp_delta, offset_delta);
+}
+
 void BatchBuilder::Add(const Record& record, int64_t timestamp) {
-  AddWithOffsetDelta(record, timestamp, last_offset_delta_ + 1);
+  AddSized(record, timestamp, last_offset_delta_ + 1, PayloadSize(record));
+}
+
+void BatchBuilder::Add(const Record& record, int64_t timestamp, size_t payload_size) {
+  AddSized(record, timestamp, last_offset_delta_ + 1, payload_size);
 }
 
 void BatchBuilder::AddWithOffsetDelta(const Record& record, int64_t timestamp,
                                       int32_t offset_delta) {
+  AddSized(record, timestamp, offset_delta, PayloadSize(record));
+}
+
+void BatchBuilder::AddSized(const Record& record, int64_t timestamp, int32_t offset_delta,
+                            size_t payload_size) {
   const int64_t ts = record.timestamp.value_or(timestamp);
   if (count_ == 0) {
     // With a delete horizon, baseTimestamp is the horizon (set by Reset).
@@ -84,7 +101,7 @@ void BatchBuilder::AddWithOffsetDelta(const Record& record, int64_t timestamp,
   }
   max_timestamp_ = std::max(max_timestamp_, ts);
   const int64_t timestamp_delta = ts - base_timestamp_;
-  const size_t body = BodySize(record, timestamp_delta, offset_delta);
+  const size_t body = BodySize(payload_size, timestamp_delta, offset_delta);
 
   char* const start = records_.Reserve(kMaxVarint32Bytes + body);
   char* p = EncodeVarint32(start, static_cast<int32_t>(body));

@@ -52,6 +52,9 @@ class BatchBuilder {
   // number of records added so far. `timestamp` is used when the record has
   // none. The record's bytes are copied; nothing of `record` is kept.
   void Add(const Record& record, int64_t timestamp);
+  // Add(record, timestamp, payload_size): the same, for a caller that has
+  // already measured PayloadSize(record).
+  void Add(const Record& record, int64_t timestamp, size_t payload_size);
 
   // AddWithOffsetDelta: as Add, with an explicit offset delta that must be
   // greater than the last one (compaction leaves gaps).
@@ -60,6 +63,13 @@ class BatchBuilder {
   // EncodedRecordSize(record, timestamp_delta, offset_delta): bytes one
   // record takes in a batch, its length prefix included.
   static size_t EncodedRecordSize(const Record& record, int64_t timestamp_delta,
+                                  int32_t offset_delta);
+  // PayloadSize(record): the bytes of the record's key, value and headers,
+  // with their length fields: all of its encoding but the deltas.
+  static size_t PayloadSize(const Record& record);
+  // EncodedRecordSize(payload_size, timestamp_delta, offset_delta): as
+  // above, from PayloadSize(record).
+  static size_t EncodedRecordSize(size_t payload_size, int64_t timestamp_delta,
                                   int32_t offset_delta);
 
   // Finish(): completes the batch -- header, compressed records, CRC -- and
@@ -96,6 +106,8 @@ class BatchBuilder {
   const BatchBuilderOptions& options() const { return options_; }
 
  private:
+  void AddSized(const Record& record, int64_t timestamp, int32_t offset_delta,
+                size_t payload_size);
   BatchBuilderOptions options_;
   Buffer records_;  // batch::kHeaderSize bytes of header space, then records.
   Buffer compressed_;
