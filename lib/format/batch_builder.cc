@@ -61,8 +61,8 @@ size_t BatchBuilder::PayloadSize(const Record& record) {
   size_t size = NullableSize(record.key) + NullableSize(record.value) +
                 VarintLength32(static_cast<int32_t>(record.headers.size()));
   for (const Header& h : record.headers) {
-    size += VarintLength32(static_cast<int32_t>(h.key.size())) + h.key.size() +
-            NullableSize(h.value);
+    size +=
+        VarintLength32(static_cast<int32_t>(h.key.size())) + h.key.size() + NullableSize(h.value);
   }
   return size;
 }
@@ -128,8 +128,8 @@ absl::StatusOr<std::span<const char>> BatchBuilder::Finish() {
     compressed_.Resize(batch::kHeaderSize);
     const std::string_view raw(records_.data() + batch::kHeaderSize,
                                records_.size() - batch::kHeaderSize);
-    if (absl::Status s = compressor_.Compress(options_.compression, raw,
-                                              options_.compression_level, &compressed_);
+    if (absl::Status s = compressor_.Compress(options_.compression, raw, options_.compression_level,
+                                              &compressed_);
         !s.ok()) {
       return s;
     }
