@@ -9,7 +9,6 @@
 #include "format/crc32c.h"
 #include "storage/segment_format.h"
 #include "util/status_macros.h"
-#include "util/thread_priority.h"
 
 namespace rill {
 namespace {
@@ -400,10 +399,6 @@ void Segment::PopulateAhead() {
     allocated = !sealed() && log_->EnsureAllocated(target, options_.allocation_chunk).ok();
   }
   if (allocated) {
-    // Faulting pages in only gets ahead of the writer, which would fault them
-    // itself: use idle CPU time, never preempt a thread (on a small machine,
-    // a consumer or producer spinning on its core).
-    ScopedIdlePriority idle;
     uint64_t from = populated_.load(std::memory_order_relaxed);
     if (from < size() + kPopulateStep) from = std::min(target, size() + kWriterLead);
     while (from < target) {
