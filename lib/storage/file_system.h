@@ -60,6 +60,13 @@ class Mapping {
   // TLB shootdown), while dropping the entries costs one. Best effort.
   virtual void Discard(uint64_t offset, uint64_t n) = 0;
 
+  // PopulateRead(offset, n): maps the pages of [offset, offset+n) for
+  // reading, so that later reads cost no page fault. Entries it makes are
+  // clean and, on a writable mapping, read-only until written (writeback
+  // then has nothing to write-protect). Best effort. Range must lie within
+  // the file's size.
+  virtual void PopulateRead(uint64_t offset, uint64_t n) = 0;
+
  protected:
   Mapping(char* data, uint64_t length) : data_(data), length_(length) {}
 

@@ -59,11 +59,15 @@ class MappedFile {
   absl::Status SyncAll() { return file_->Sync(); }
 
   // DiscardWritable(): for a file that will not be written again, before it
-  // is synced: drops the writable mapping's page-table entries (see
-  // Mapping::Discard), so that writeback has none to write-protect. The
-  // bytes stay; readers map them again, read-only. A no-op when read-only.
+  // is synced: swaps the writable mapping's page-table entries for clean,
+  // read-only ones (Mapping::Discard, then PopulateRead), so that writeback
+  // has none to write-protect and readers still find the pages mapped. The
+  // bytes stay. A no-op when read-only.
   void DiscardWritable() {
-    if (writable_) mapping_->Discard(0, allocated());
+    if (!writable_) return;
+    const uint64_t n = allocated();
+    mapping_->Discard(0, n);
+    mapping_->PopulateRead(0, n);
   }
 
  private:

@@ -127,6 +127,7 @@ class MemMapping final : public Mapping {
 
   void Populate(uint64_t, uint64_t) override {}
   void Discard(uint64_t, uint64_t) override {}
+  void PopulateRead(uint64_t, uint64_t) override {}
 
  private:
   std::shared_ptr<Node> node_;

@@ -78,6 +78,17 @@ class PosixMapping final : public Mapping {
     madvise(data() + start, end - start, MADV_DONTNEED);
   }
 
+  void PopulateRead(uint64_t offset, uint64_t n) override {
+#ifdef MADV_POPULATE_READ
+    const uint64_t start = offset & ~(kPageSize - 1);
+    const uint64_t end = std::min(offset + n, length());
+    if (end > start) madvise(data() + start, end - start, MADV_POPULATE_READ);
+#else
+    (void)offset;
+    (void)n;  // Reads fault the pages in as they come.
+#endif
+  }
+
  private:
   const std::string path_;
 };

@@ -191,7 +191,8 @@ int64_t ResidentKb(const void* start) {
   return rss;
 }
 
-TEST_CASE("FileSystem: Discard drops a mapping's pages but keeps their bytes", "[file_system]") {
+TEST_CASE("FileSystem: Discard drops a mapping's pages but keeps their bytes; PopulateRead maps them",
+          "[file_system]") {
   TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
   INFO(t.name());
   const std::string path = t.Join("f");
@@ -210,6 +211,10 @@ TEST_CASE("FileSystem: Discard drops a mapping's pages but keeps their bytes", "
     if (t.kind() == FsKind::kPosix) CHECK(ResidentKb(mapping->data()) == (kLength >> 10) - 4);
     mapping->Discard(0, kLength);
     if (t.kind() == FsKind::kPosix) CHECK(ResidentKb(mapping->data()) == 0);
+
+    // Mapped again for reading, ahead of any read.
+    mapping->PopulateRead(0, kLength);
+    if (t.kind() == FsKind::kPosix) CHECK(ResidentKb(mapping->data()) == kLength >> 10);
 
     // The bytes are still the file's: through the mapping and by ReadAt.
     CHECK(std::string(mapping->data(), kLength) == expected);
