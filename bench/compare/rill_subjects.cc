@@ -117,8 +117,8 @@ StoreFactory RillStore(const RillStoreConfig& config) {
 }
 
 absl::StatusOr<Metrics> RunRillLatency(const RunEnv& env, const LatencyPlan& plan,
-                                       absl::Duration busy_poll) {
-  absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(env.dir);
+                                       absl::Duration busy_poll, Prefault prefault) {
+  absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(env.dir, {.prefault = prefault});
   if (!log.ok()) return log.status();
   if (absl::Status s = (*log)->CreateTopic(kTopic); !s.ok()) return s;
   RillQueue queue(*std::move(log), busy_poll);

@@ -30,11 +30,13 @@ struct RillStoreConfig {
 // RillStore(config): a StoreFactory for rill.
 StoreFactory RillStore(const RillStoreConfig& config);
 
-// RunRillLatency(env, plan, busy_poll): producer thread -> consumer thread
-// latency over a one-partition topic: Send with kProcessCrash, Poll with
-// ConsumerOptions::busy_poll = `busy_poll`.
+// RunRillLatency(env, plan, busy_poll, prefault): producer thread ->
+// consumer thread latency over a one-partition topic: Send with
+// kProcessCrash, Poll with ConsumerOptions::busy_poll = `busy_poll`, on a log
+// opened with LogOptions::prefault = `prefault`.
 absl::StatusOr<Metrics> RunRillLatency(const RunEnv& env, const LatencyPlan& plan,
-                                       absl::Duration busy_poll);
+                                       absl::Duration busy_poll,
+                                       Prefault prefault = Prefault::kBackground);
 
 }  // namespace rill::bench
 

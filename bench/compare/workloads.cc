@@ -470,6 +470,16 @@ Workload LatencyWorkload(const Scale& scale) {
                                   busy ? "InfiniteDuration" : "0", "}.Poll"),
          .promises = "process crash; order",
          .run = [plan, poll](const RunEnv& env) { return RunRillLatency(env, plan, poll); }});
+    w.subjects.push_back(
+        {.column = kRill,
+         .name = busy ? "rill busy-poll kWriter" : "rill blocking kWriter",
+         .group = group,
+         .settings = absl::StrCat("as above, LogOptions{.prefault = kWriter}: no background "
+                                  "thread faults pages in ahead of the producer"),
+         .promises = "process crash; order",
+         .run = [plan, poll](const RunEnv& env) {
+           return RunRillLatency(env, plan, poll, Prefault::kWriter);
+         }});
     Subject zmq{.column = kZmq,
                 .name = busy ? "ZeroMQ spinning" : "ZeroMQ blocking",
                 .group = group,
@@ -629,8 +639,10 @@ std::vector<Target> MakeTargets() {
               1e-6, "M rec/s"),
       AtMost("Thread to thread, busy-poll: p50 <= 1 µs", "latency", "rill busy-poll", kP50, 1,
              "µs"),
-      AtMost("Thread to thread, busy-poll: p99 <= 5 µs", "latency", "rill busy-poll", kP99, 5,
-             "µs"),
+      AtMost("Thread to thread, busy-poll: p99 <= 5 µs (default options)", "latency",
+             "rill busy-poll", kP99, 5, "µs"),
+      AtMost("Thread to thread, busy-poll: p99 <= 5 µs (Prefault::kWriter)", "latency",
+             "rill busy-poll kWriter", kP99, 5, "µs"),
       Ratio("Thread to thread, blocking: p50 <= 1.5x futex wake round trip", "latency",
             "rill blocking", "latency", "futex round trip", kP50, 1.5, true, "futex round trip"),
   };

@@ -300,7 +300,9 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
   recovery_point_current_ = false;
   end_offset_.store(h.last_offset() + 1, std::memory_order_release);
   if (populate) {
-    if (options_.background != nullptr) {
+    if (active_->populates_on_writer()) {
+      active_->PopulateAhead();
+    } else if (options_.background != nullptr) {
       options_.background->Schedule([segment = active_] { segment->PopulateAhead(); });
     }
   }

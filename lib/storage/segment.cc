@@ -400,7 +400,13 @@ void Segment::PopulateAhead() {
   }
   if (allocated) {
     uint64_t from = populated_.load(std::memory_order_relaxed);
-    if (from < size() + kPopulateStep) from = std::min(target, size() + kWriterLead);
+    if (options_.populate_on_writer) {
+      from = std::max(from, size());  // The writer itself: no race with it.
+    } else if (from < size() + kPopulateStep) {
+      // Fallen behind: leave the next pages to the writer's own faults
+      // rather than fault the same pages as it.
+      from = std::min(target, size() + kWriterLead);
+    }
     while (from < target) {
       MutexLock lock(&populate_mu_);
       if (sealed()) break;

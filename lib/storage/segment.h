@@ -45,6 +45,9 @@ struct SegmentOptions {
   uint64_t allocation_chunk = 16u << 20;
   // How far ahead of the writer pages are faulted in; 0 turns it off.
   uint64_t populate_ahead = 32u << 20;
+  // Whether the writer faults them in itself (PartitionLog::Append calls
+  // PopulateAhead inline), rather than a background task.
+  bool populate_on_writer = false;
   // Each index file grows by this much at a time.
   uint64_t index_allocation_chunk = 64u << 10;
   // Where the growth and trims of the segment's files are counted; null:
@@ -159,6 +162,7 @@ class Segment {
   // PopulateAhead(): allocates and faults in the pages ahead of the writer.
   // Safe from any thread, alongside appends; a no-op once sealed.
   void PopulateAhead();
+  bool populates_on_writer() const { return options_.populate_on_writer; }
 
   // FindBatch(offset): position of the first batch whose last offset is at
   // or past `offset`, or size() if none is. kDataLoss if a header on the way
