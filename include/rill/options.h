@@ -132,8 +132,8 @@ enum class Prefault {
   // machine stalls for milliseconds at a time.
   kBackground,
   // The appending thread itself, 256 KiB ahead, in steps of about 0.1 ms
-  // once per 128 KiB appended: no background CPU, and every other append a
-  // plain memcpy. For the lowest tail latency where no core is spare; costs
+  // once per 128 KiB appended: no prefaulting behind the writer's back, and
+  // every other append a plain memcpy. For the lowest tail latency where no core is spare; costs
   // the producer that CPU time (about a third of its throughput when it
   // appends flat out).
   kWriter,

@@ -110,7 +110,7 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   std::minstd_rand rng_ ABSL_GUARDED_BY(mu_){std::random_device{}()};
   std::shared_ptr<Topic> last_topic_ ABSL_GUARDED_BY(mu_);
   // The partition routed to last and its entry in pending_ (whose entries
-  // stay put until Close).
+  // stay put until Close; whatever erases one must clear these too).
   Partition* last_partition_ ABSL_GUARDED_BY(mu_) = nullptr;
   Pending* last_pending_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool timer_armed_ ABSL_GUARDED_BY(mu_) = false;

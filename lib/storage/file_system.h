@@ -62,9 +62,10 @@ class Mapping {
 
   // PopulateRead(offset, n): maps the pages of [offset, offset+n) for
   // reading, so that later reads cost no page fault. Entries it makes are
-  // clean and, on a writable mapping, read-only until written (writeback
-  // then has nothing to write-protect). Best effort. Range must lie within
-  // the file's size.
+  // clean and -- on a file system that tracks writes to mapped pages, as
+  // ext4, xfs and btrfs do -- read-only until written, so writeback has
+  // nothing to write-protect. Best effort. Range must lie within the file's
+  // size.
   virtual void PopulateRead(uint64_t offset, uint64_t n) = 0;
 
  protected:

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/posix_file_system.h"
+#include "util/status_macros.h"
 
 namespace rill {
 namespace {
@@ -262,6 +263,12 @@ absl::Status MemFileSystem::CheckParentLocked(const std::string& path) {
 }
 
 absl::Status MemFileSystem::CheckFault(uint32_t op) {
+  std::shared_ptr<std::function<absl::Status(uint32_t)>> hook;
+  {
+    MutexLock lock(&fault_mu_);
+    if ((hook_ops_ & op) != 0) hook = hook_;
+  }
+  if (hook != nullptr) RETURN_IF_ERROR((*hook)(op));
   MutexLock lock(&fault_mu_);
   ++op_counts_[op];
   if ((fault_ops_ & op) == 0) return absl::OkStatus();
@@ -281,6 +288,15 @@ absl::Status MemFileSystem::ReserveSpace(int64_t delta) {
   }
   used_bytes_ = static_cast<uint64_t>(static_cast<int64_t>(used_bytes_) + delta);
   return absl::OkStatus();
+}
+
+void MemFileSystem::SetOperationHook(uint32_t ops,
+                                     std::function<absl::Status(uint32_t)> hook) {
+  MutexLock lock(&fault_mu_);
+  hook_ops_ = hook != nullptr ? ops : 0;
+  hook_ = hook != nullptr
+              ? std::make_shared<std::function<absl::Status(uint32_t)>>(std::move(hook))
+              : nullptr;
 }
 
 void MemFileSystem::InjectFault(uint32_t ops, int64_t countdown, absl::Status status, bool once) {

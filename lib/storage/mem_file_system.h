@@ -18,6 +18,7 @@
 #define RILL_LIB_STORAGE_MEM_FILE_SYSTEM_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -81,6 +82,12 @@ class MemFileSystem final : public FileSystem {
   void ClearFaults();
   // OperationCount(ops): operations of those kinds attempted so far.
   int64_t OperationCount(uint32_t ops) const;
+  // SetOperationHook(ops, hook): each operation of the kinds in `ops` first
+  // calls hook(op), on the thread doing it and with no lock held; if the
+  // hook returns an error, the operation fails with it (changing nothing).
+  // Lets a test hold an operation mid-way while other threads go on. Null:
+  // none.
+  void SetOperationHook(uint32_t ops, std::function<absl::Status(uint32_t)> hook);
 
   // SetSpaceLimit(bytes): operations that would make the files' total size
   // exceed `bytes` fail with ENOSPC (kResourceExhausted). 0: no limit.
@@ -124,6 +131,8 @@ class MemFileSystem final : public FileSystem {
   bool fault_once_ ABSL_GUARDED_BY(fault_mu_) = false;
   absl::Status fault_status_ ABSL_GUARDED_BY(fault_mu_);
   std::map<uint32_t, int64_t> op_counts_ ABSL_GUARDED_BY(fault_mu_);
+  uint32_t hook_ops_ ABSL_GUARDED_BY(fault_mu_) = 0;
+  std::shared_ptr<std::function<absl::Status(uint32_t)>> hook_ ABSL_GUARDED_BY(fault_mu_);
   uint64_t space_limit_ ABSL_GUARDED_BY(fault_mu_) = 0;
   uint64_t used_bytes_ ABSL_GUARDED_BY(fault_mu_) = 0;
 

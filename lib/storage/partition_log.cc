@@ -349,6 +349,7 @@ absl::Status PartitionLog::RollLocked() {
   if (options_.background != nullptr) {
     options_.background->Schedule([old, checkpointer = checkpointer_] {
       if (old->removed()) return;  // Deleted or compacted away meanwhile.
+      old->DiscardWriterMapping();
       if (absl::Status s = old->SyncData(); !s.ok()) {
         checkpointer->sink(LogSeverity::kWarning,
                            absl::StrCat("syncing sealed segment ", old->path(), ": ", s.message()));
@@ -383,11 +384,13 @@ absl::Status PartitionLog::Sync() {
       const int64_t start = MonotonicNanos();
       const absl::Status s = SyncOnce();
       last_sync_ns_.store(MonotonicNanos() - start, std::memory_order_relaxed);
-      sync_running_.store(false, std::memory_order_release);
-      sync_epoch_.fetch_add(1, std::memory_order_seq_cst);
-      if (sync_sleepers_.load(std::memory_order_seq_cst) > 0) FutexWakeAll(&sync_epoch_);
-      // On failure each waiter tries again itself, and reports its own error.
-      if (!s.ok()) return s;
+      ReleaseSyncLead();
+      if (!s.ok()) {
+        // Close() may have made it durable meanwhile. Otherwise each waiter
+        // tries again itself, and reports its own error.
+        if (durable_offset_.load(std::memory_order_acquire) >= target) return absl::OkStatus();
+        return s;
+      }
       continue;
     }
     // A sync is running: wait until it ends, then check again (it may not
@@ -400,10 +403,28 @@ absl::Status PartitionLog::Sync() {
     while (sync_epoch_.load(std::memory_order_acquire) == epoch && MonotonicNanos() < spin_end) {
       std::this_thread::yield();
     }
-    sync_sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    FutexWait(&sync_epoch_, epoch);
-    sync_sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    SleepWhileEpoch(epoch);
   }
+}
+
+void PartitionLog::SleepWhileEpoch(uint32_t epoch) {
+  sync_sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  FutexWait(&sync_epoch_, epoch);
+  sync_sleepers_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void PartitionLog::AcquireSyncLead() {
+  for (;;) {
+    const uint32_t epoch = sync_epoch_.load(std::memory_order_seq_cst);
+    if (!sync_running_.exchange(true, std::memory_order_acq_rel)) return;
+    SleepWhileEpoch(epoch);
+  }
+}
+
+void PartitionLog::ReleaseSyncLead() {
+  sync_running_.store(false, std::memory_order_release);
+  sync_epoch_.fetch_add(1, std::memory_order_seq_cst);
+  if (sync_sleepers_.load(std::memory_order_seq_cst) > 0) FutexWakeAll(&sync_epoch_);
 }
 
 void PartitionLog::GatherCallers() {
@@ -518,6 +539,11 @@ absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
 }
 
 absl::Status PartitionLog::Close() {
+  // Lead first, as a syncing caller does before it takes append_mu_: a sync
+  // in flight holds sealed segments that Close() would otherwise count as
+  // durable before that sync has ended (or failed).
+  AcquireSyncLead();
+  absl::Cleanup release = [this] { ReleaseSyncLead(); };
   MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   closed_ = true;

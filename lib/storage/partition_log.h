@@ -258,6 +258,13 @@ class PartitionLog {
   void GatherCallers();
   // RaiseDurableOffset(end): durable_offset_ = max(durable_offset_, end).
   void RaiseDurableOffset(int64_t end);
+  // AcquireSyncLead(): waits until no one leads (syncs), then leads.
+  // ReleaseSyncLead(): stops leading and wakes the sleepers.
+  void AcquireSyncLead();
+  void ReleaseSyncLead();
+  // SleepWhileEpoch(epoch): sleeps until sync_epoch_ moves past `epoch`
+  // (or spuriously).
+  void SleepWhileEpoch(uint32_t epoch);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   void Log(LogSeverity severity, const std::string& message) const;
 

@@ -626,12 +626,15 @@ absl::Status Segment::Seal() {
   return s;
 }
 
+void Segment::DiscardWriterMapping() {
+  // A sealed segment is not written again. Writeback would write-protect
+  // the writer's page-table entries one page at a time, interrupting every
+  // CPU that runs this process (readers included).
+  if (sealed() && !discarded_.exchange(true, std::memory_order_acq_rel)) log_->DiscardWritable();
+}
+
 absl::Status Segment::SyncData() {
   const uint64_t end = size();
-  // A sealed segment is not written again: drop the writer's page-table
-  // entries first, or writeback write-protects them one page at a time,
-  // interrupting every CPU that runs this process (readers included).
-  if (sealed() && !discarded_.exchange(true, std::memory_order_acq_rel)) log_->DiscardWritable();
   RETURN_IF_ERROR(log_->SyncAll());
   RETURN_IF_ERROR(index_->file().Sync());
   RETURN_IF_ERROR(time_index_->file().Sync());

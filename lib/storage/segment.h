@@ -185,9 +185,12 @@ class Segment {
   // segment is left unsealed, still writable, and Seal() may be tried again.
   absl::Status Seal();
 
-  // SyncData(): makes every published byte durable, with the indexes. Once
-  // sealed, first discards the writer's mapping (MappedFile::DiscardWritable).
+  // SyncData(): makes every published byte durable, with the indexes.
   absl::Status SyncData();
+  // DiscardWriterMapping(): once sealed, before a sync that others' reads
+  // may run alongside: swaps the writer's page-table entries for read-only
+  // ones (MappedFile::DiscardWritable), once. A no-op if not sealed.
+  void DiscardWriterMapping();
   // SyncTo(end): makes log bytes [.., end) durable (not the indexes, which
   // recovery rebuilds).
   absl::Status SyncTo(uint64_t end);

@@ -1,6 +1,7 @@
 // PartitionLog with threads: group commit, readers alongside the writer,
 // and the background tasks (prefaulting, syncing sealed segments).
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <string>
 #include <thread>
@@ -105,7 +106,12 @@ TEST_CASE("PartitionLog: each Sync returns only once its caller's appends are du
           failures.push_back(std::string(s.message()));
           continue;
         }
-        auto copy = t.mem()->CrashCopy(CrashMode::kDropUnsynced, round);
+        std::unique_ptr<MemFileSystem> copy;
+        {
+          // No append in flight while the copy is taken: it reads the files.
+          MutexLock append_lock(&append_mu);
+          copy = t.mem()->CrashCopy(CrashMode::kDropUnsynced, round);
+        }
         auto reopened = PartitionLog::Open(*copy, t.Join("log"), options, nullptr);
         if (!reopened.ok()) {
           failures.push_back(std::string(reopened.status().message()));
@@ -121,6 +127,67 @@ TEST_CASE("PartitionLog: each Sync returns only once its caller's appends are du
   for (const std::string& f : failures) UNSCOPED_INFO(f);
   CHECK(failures.empty());
   CHECK(checks.load() == 6 * 12);
+}
+
+TEST_CASE("PartitionLog: Close waits for a sync in flight, and makes its segments durable",
+          "[partition_log]") {
+  // A leader takes the sealed segments it syncs out of the log's list. If
+  // Close() ran meanwhile it would find none to sync, record a recovery
+  // point past them and tell waiters they were durable; and if that sync
+  // then failed, a power loss would take them.
+  TestFs t(FsKind::kMem, {.track_durability = true});
+  const PartitionLogOptions options = TestLogOptions(16 << 10);
+  auto log = OpenLog(t, options);
+  std::mt19937_64 rng(7);
+  REQUIRE_OK(AppendRecords(*log, 400, rng, 10));
+  REQUIRE(log->segment_count() > 2);  // Sealed segments await a sync.
+  const int64_t end = log->end_offset();
+
+  // The first sync operation of the leader blocks until released, then fails.
+  Mutex mu;
+  CondVar changed;
+  bool held = false;
+  bool release = false;
+  t.mem()->SetOperationHook(kMemFsSync, [&](uint32_t) {
+    MutexLock lock(&mu);
+    if (held) return absl::OkStatus();  // Only the first one.
+    held = true;
+    changed.SignalAll();
+    while (!release) changed.Wait(&mu);
+    return absl::DataLossError("injected: the device lost the write");
+  });
+  absl::Status sync_status;
+  std::thread leader([&] { sync_status = log->Sync(); });
+  {
+    MutexLock lock(&mu);
+    while (!held) changed.Wait(&mu);
+  }
+  std::atomic<bool> closed{false};
+  absl::Status close_status;
+  std::thread closer([&] {
+    close_status = log->Close();
+    closed = true;
+  });
+  // Close must wait for the sync in flight.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(closed.load());
+  {
+    MutexLock lock(&mu);
+    release = true;
+    changed.SignalAll();
+  }
+  leader.join();
+  closer.join();
+  t.mem()->SetOperationHook(0, nullptr);
+  // The leader reports its failure -- or OK if Close, which ran as soon as
+  // the leader gave up, made its appends durable before it looked again.
+  CHECK((absl::IsDataLoss(sync_status) || sync_status.ok()));
+  REQUIRE_OK(close_status);
+
+  // Close synced what the failed sync had taken: all of it survives.
+  auto copy = t.mem()->CrashCopy(CrashMode::kDropUnsynced, 1);
+  auto reopened = Unwrap(PartitionLog::Open(*copy, t.Join("log"), options, nullptr));
+  REQUIRE_OK(VerifyLog(*reopened, 0, end));
 }
 
 TEST_CASE("PartitionLog: readers run alongside the writer", "[partition_log]") {
