@@ -109,9 +109,8 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   std::map<const Topic*, int32_t> sticky_ ABSL_GUARDED_BY(mu_);
   std::minstd_rand rng_ ABSL_GUARDED_BY(mu_){std::random_device{}()};
   std::shared_ptr<Topic> last_topic_ ABSL_GUARDED_BY(mu_);
-  // The partition routed to last and its entry in pending_ (whose entries
-  // stay put until Close; whatever erases one must clear these too).
-  Partition* last_partition_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The entry of pending_ routed to last (entries stay put until Close;
+  // whatever erases one must clear this too).
   Pending* last_pending_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool timer_armed_ ABSL_GUARDED_BY(mu_) = false;
 
@@ -167,7 +166,7 @@ absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view 
     partition = it->second;
   }
   Partition* p = topic->partition(partition);
-  if (p == last_partition_) return last_pending_;
+  if (last_pending_ != nullptr && last_pending_->partition == p) return last_pending_;
   Pending& pending = pending_[p];
   if (pending.builder == nullptr) {
     pending.builder = std::make_unique<BatchBuilder>(BatchBuilderOptions{
@@ -175,7 +174,6 @@ absl::StatusOr<Producer::Impl::Pending*> Producer::Impl::Route(std::string_view 
   }
   if (pending.topic.get() != topic) pending.topic = last_topic_;
   pending.partition = p;
-  last_partition_ = p;
   last_pending_ = &pending;
   return &pending;
 }
@@ -387,7 +385,6 @@ absl::Status Producer::Impl::Close() {
   MutexLock lock(&mu_);
   closed_ = true;
   pending_.clear();
-  last_partition_ = nullptr;
   last_pending_ = nullptr;
   last_topic_.reset();
   return s;

@@ -1,7 +1,5 @@
 #include "storage/partition_log.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <thread>
 
@@ -19,14 +17,28 @@ namespace rill {
 namespace {
 
 // Bounds on the time a Sync() caller yields before it sleeps, and on the
-// time a leader waits for callers to gather.
-constexpr int64_t kMaxSyncSpinNs = 1'000'000;
-constexpr int64_t kMaxGatherNs = 500'000;
+// time a leader waits for callers to gather, in µs.
+constexpr int64_t kMaxSyncSpinUs = 1000;
+constexpr int64_t kMaxGatherUs = 500;
 
-int64_t MonotonicNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+// Group commit's waits are bounds on real time, whatever clock the log was
+// given: a test's fake clock would never let them end.
+int64_t NowMicros() { return Clock::Real()->MonotonicMicros(); }
+
+// YieldWhile(cond, budget_us): yields the CPU while cond() holds, for at
+// most budget_us.
+template <typename Cond>
+void YieldWhile(Cond cond, int64_t budget_us) {
+  const int64_t end = NowMicros() + budget_us;
+  while (cond() && NowMicros() < end) std::this_thread::yield();
+}
+
+// RaiseTo(a, v): *a = max(*a, v), atomically.
+template <typename T>
+void RaiseTo(std::atomic<T>* a, T v, std::memory_order order) {
+  T now = a->load(std::memory_order_relaxed);
+  while (now < v && !a->compare_exchange_weak(now, v, order, std::memory_order_relaxed)) {
+  }
 }
 
 // ParentDir(path): the directory that holds `path` ("." for a bare name).
@@ -363,17 +375,14 @@ absl::Status PartitionLog::RollLocked() {
 
 absl::Status PartitionLog::Sync() {
   const int64_t target = end_offset();
-  if (closing_.load(std::memory_order_acquire)) {
+  if (closed_.load(std::memory_order_acquire)) {
     return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   }
   if (durable_offset_.load(std::memory_order_acquire) >= target) return absl::OkStatus();
   sync_arrivals_.fetch_add(1, std::memory_order_acq_rel);
   const int32_t callers = sync_callers_.fetch_add(1, std::memory_order_acq_rel) + 1;
   absl::Cleanup leave = [this] { sync_callers_.fetch_sub(1, std::memory_order_acq_rel); };
-  int32_t peak = sync_callers_peak_.load(std::memory_order_relaxed);
-  while (peak < callers &&
-         !sync_callers_peak_.compare_exchange_weak(peak, callers, std::memory_order_relaxed)) {
-  }
+  RaiseTo(&sync_callers_peak_, callers, std::memory_order_relaxed);
   for (;;) {
     if (durable_offset_.load(std::memory_order_acquire) >= target) return absl::OkStatus();
     // Read before trying to lead: if the leader finishes in between, the
@@ -381,9 +390,9 @@ absl::Status PartitionLog::Sync() {
     const uint32_t epoch = sync_epoch_.load(std::memory_order_seq_cst);
     if (!sync_running_.exchange(true, std::memory_order_acq_rel)) {
       GatherCallers();
-      const int64_t start = MonotonicNanos();
+      const int64_t start = NowMicros();
       const absl::Status s = SyncOnce();
-      last_sync_ns_.store(MonotonicNanos() - start, std::memory_order_relaxed);
+      last_sync_us_.store(NowMicros() - start, std::memory_order_relaxed);
       ReleaseSyncLead();
       if (!s.ok()) {
         // Close() may have made it durable meanwhile. Otherwise each waiter
@@ -398,11 +407,8 @@ absl::Status PartitionLog::Sync() {
     // for about a sync's time before sleeping: the device is busy, the CPU
     // is not, and a sleeping thread takes longer to wake than the next
     // round of appends takes to gather.
-    const int64_t spin_end =
-        MonotonicNanos() + std::min(last_sync_ns_.load(std::memory_order_relaxed), kMaxSyncSpinNs);
-    while (sync_epoch_.load(std::memory_order_acquire) == epoch && MonotonicNanos() < spin_end) {
-      std::this_thread::yield();
-    }
+    YieldWhile([&] { return sync_epoch_.load(std::memory_order_acquire) == epoch; },
+               std::min(last_sync_us_.load(std::memory_order_relaxed), kMaxSyncSpinUs));
     SleepWhileEpoch(epoch);
   }
 }
@@ -438,11 +444,9 @@ void PartitionLog::GatherCallers() {
   auto arrived = [this] {
     return sync_arrivals_.load(std::memory_order_acquire) - captured_arrivals_;
   };
-  if (want > 1 && arrived() < want) {
-    const int64_t deadline =
-        MonotonicNanos() +
-        std::min(last_sync_ns_.load(std::memory_order_relaxed) / 2, kMaxGatherNs);
-    while (arrived() < want && MonotonicNanos() < deadline) std::this_thread::yield();
+  if (want > 1) {
+    YieldWhile([&] { return arrived() < want; },
+               std::min(last_sync_us_.load(std::memory_order_relaxed) / 2, kMaxGatherUs));
   }
   // Every caller counted so far appended before this, so the sync covers it.
   captured_arrivals_ = sync_arrivals_.load(std::memory_order_acquire);
@@ -484,9 +488,7 @@ absl::Status PartitionLog::SyncOnce() {
 }
 
 void PartitionLog::RaiseDurableOffset(int64_t end) {
-  int64_t now = durable_offset_.load(std::memory_order_relaxed);
-  while (now < end && !durable_offset_.compare_exchange_weak(now, end, std::memory_order_release)) {
-  }
+  RaiseTo(&durable_offset_, end, std::memory_order_release);
 }
 
 absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) const {
@@ -546,8 +548,7 @@ absl::Status PartitionLog::Close() {
   absl::Cleanup release = [this] { ReleaseSyncLead(); };
   MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
-  closed_ = true;
-  closing_.store(true, std::memory_order_release);
+  closed_.store(true, std::memory_order_release);
   {
     MutexLock checkpoint_lock(&checkpointer_->mu);
     checkpointer_->closed = true;

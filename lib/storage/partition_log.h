@@ -288,7 +288,9 @@ class PartitionLog {
   };
   Settings settings_ ABSL_GUARDED_BY(append_mu_);
   std::shared_ptr<Segment> active_ ABSL_GUARDED_BY(append_mu_);
-  bool closed_ ABSL_GUARDED_BY(append_mu_) = false;
+  // Set under append_mu_ by Close(); atomic so that Sync() can read it
+  // without the lock.
+  std::atomic<bool> closed_{false};
   // Whether the recovery point on disk already says what Close() would
   // write -- the log was opened clean, or just recovered, and nothing was
   // appended since -- so that closing a log that was only read writes
@@ -313,12 +315,11 @@ class PartitionLog {
   // moment for them to append again, so one sync serves them all.
   std::atomic<int32_t> sync_callers_{0};
   std::atomic<int32_t> sync_callers_peak_{0};
-  std::atomic<int64_t> last_sync_ns_{0};
+  std::atomic<int64_t> last_sync_us_{0};
   // Calls that went on to wait for a sync, and how many had when the
   // current (or last) sync began; the latter read and written by leaders only.
   std::atomic<int64_t> sync_arrivals_{0};
   int64_t captured_arrivals_ = 0;
-  std::atomic<bool> closing_{false};        // closed_, for Sync() to read lock-free.
   // Sealed segments not yet synced, and whether the directory holds entries
   // not yet synced.
   std::vector<std::shared_ptr<Segment>> unsynced_sealed_ ABSL_GUARDED_BY(append_mu_);
