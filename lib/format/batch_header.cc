@@ -1,6 +1,7 @@
 #include "format/batch_header.h"
 
 #include <cinttypes>
+#include <cstring>
 #include <limits>
 
 #include "absl/strings/str_format.h"
@@ -106,12 +107,32 @@ void SetBaseOffset(char* batch, int64_t base_offset) {
   StoreBigEndian(batch + batch::kBaseOffsetPos, base_offset);
 }
 
-void SetLogAppendTime(char* batch, size_t size, int64_t time) {
+namespace {
+
+void MarkLogAppendTime(char* batch, int64_t time) {
   const int16_t attributes = LoadBigEndian<int16_t>(batch + batch::kAttributesPos);
   StoreBigEndian(batch + batch::kAttributesPos,
                  static_cast<int16_t>(attributes | batch::kAttrLogAppendTime));
   StoreBigEndian(batch + batch::kMaxTimestampPos, time);
+}
+
+}  // namespace
+
+void SetLogAppendTime(char* batch, size_t size, int64_t time) {
+  MarkLogAppendTime(batch, time);
   StoreBigEndian(batch + batch::kCrcPos, ComputeBatchCrc({batch, size}));
+}
+
+void CopyStampedHeader(std::span<const char> batch, int64_t base_offset, int64_t append_time,
+                       char* header) {
+  std::memcpy(header, batch.data(), batch::kHeaderSize);
+  SetBaseOffset(header, base_offset);
+  if (append_time < 0) return;
+  MarkLogAppendTime(header, append_time);
+  const uint32_t head =
+      crc32c::Value(header + batch::kCrcCoveredFrom, batch::kHeaderSize - batch::kCrcCoveredFrom);
+  StoreBigEndian(header + batch::kCrcPos, crc32c::Extend(head, batch.data() + batch::kHeaderSize,
+                                                         batch.size() - batch::kHeaderSize));
 }
 
 }  // namespace rill

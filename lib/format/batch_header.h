@@ -78,6 +78,14 @@ void SetBaseOffset(char* batch, int64_t base_offset);
 // CRC, as a Kafka broker does for topics with LogAppendTime.
 void SetLogAppendTime(char* batch, size_t size, int64_t time);
 
+// CopyStampedHeader(batch, base_offset, append_time, header): copies the
+// batch::kHeaderSize bytes of `batch`'s header into `header` with
+// SetBaseOffset applied and, if append_time >= 0, SetLogAppendTime: the
+// copy's CRC then covers the records that stay in `batch`. The copy followed
+// by the rest of `batch` is the batch a log stores.
+void CopyStampedHeader(std::span<const char> batch, int64_t base_offset, int64_t append_time,
+                       char* header);
+
 }  // namespace rill
 
 #endif  // RILL_LIB_FORMAT_BATCH_HEADER_H_

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,8 +91,14 @@ class File {
   // ReadAt(offset, n, dst): reads up to n bytes; returns how many were read,
   // fewer than n only at the end of the file.
   virtual absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n, char* dst) = 0;
-  // WriteAt(offset, data): writes all of data at offset, growing the file.
-  virtual absl::Status WriteAt(uint64_t offset, std::string_view data) = 0;
+  // WritevAt(offset, pieces): writes the pieces back to back, all of them,
+  // at offset (pwritev), growing the file. On error a prefix of the bytes
+  // may have been written.
+  virtual absl::Status WritevAt(uint64_t offset, std::span<const std::string_view> pieces) = 0;
+  // WriteAt(offset, data): WritevAt with one piece.
+  absl::Status WriteAt(uint64_t offset, std::string_view data) {
+    return WritevAt(offset, std::span<const std::string_view>(&data, 1));
+  }
   // Truncate(size): sets the size; new bytes read as zero.
   virtual absl::Status Truncate(uint64_t size) = 0;
   // Allocate(offset, n): reserves device space for [offset, offset+n) and

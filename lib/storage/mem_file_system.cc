@@ -161,14 +161,19 @@ class MemFile final : public File {
     return count;
   }
 
-  absl::Status WriteAt(uint64_t offset, std::string_view data) override {
+  absl::Status WritevAt(uint64_t offset, std::span<const std::string_view> pieces) override {
     if (!writable_) return ErrnoStatus(EBADF, "write", path());
     if (absl::Status s = node_->fs->CheckFault(kMemFsWrite); !s.ok()) return s;
+    uint64_t n = 0;
+    for (std::string_view piece : pieces) n += piece.size();
     MutexLock lock(&node_->mu);
-    if (offset + data.size() > node_->size) {
-      if (absl::Status s = node_->Resize(offset + data.size()); !s.ok()) return Annotate(s);
+    if (offset + n > node_->size) {
+      if (absl::Status s = node_->Resize(offset + n); !s.ok()) return Annotate(s);
     }
-    if (!data.empty()) std::memcpy(node_->base + offset, data.data(), data.size());
+    for (std::string_view piece : pieces) {
+      if (!piece.empty()) std::memcpy(node_->base + offset, piece.data(), piece.size());
+      offset += piece.size();
+    }
     return absl::OkStatus();
   }
 

@@ -33,7 +33,7 @@ namespace rill {
 // Kinds of operation, for fault injection (a bit mask).
 enum MemFsOp : uint32_t {
   kMemFsOpen = 1 << 0,       // OpenFile
-  kMemFsWrite = 1 << 1,      // File::WriteAt
+  kMemFsWrite = 1 << 1,      // File::WriteAt, WritevAt
   kMemFsAllocate = 1 << 2,   // File::Allocate
   kMemFsTruncate = 1 << 3,   // File::Truncate
   kMemFsSync = 1 << 4,       // File::Sync and Mapping::Sync

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "util/status_macros.h"
 #include "util/strings.h"
 
 namespace rill {
@@ -122,15 +124,38 @@ class PosixFile final : public File {
     return done;
   }
 
-  absl::Status WriteAt(uint64_t offset, std::string_view data) override {
-    size_t done = 0;
-    while (done < data.size()) {
-      const ssize_t r = RetryEintr([&] {
-        return pwrite(fd_, data.data() + done, data.size() - done,
-                      static_cast<off_t>(offset + done));
-      });
+  absl::Status WritevAt(uint64_t offset, std::span<const std::string_view> pieces) override {
+    constexpr size_t kMaxPieces = 8;
+    if (pieces.size() > kMaxPieces) {
+      for (std::string_view piece : pieces) {
+        RETURN_IF_ERROR(WritevAt(offset, std::span<const std::string_view>(&piece, 1)));
+        offset += piece.size();
+      }
+      return absl::OkStatus();
+    }
+    iovec iov[kMaxPieces];
+    size_t count = 0;
+    for (std::string_view piece : pieces) {
+      if (piece.empty()) continue;
+      iov[count++] = {const_cast<char*>(piece.data()), piece.size()};
+    }
+    iovec* next = iov;
+    while (count > 0) {
+      const ssize_t r = RetryEintr(
+          [&] { return pwritev(fd_, next, static_cast<int>(count), static_cast<off_t>(offset)); });
       if (r < 0) return ErrnoStatus(errno, "pwrite", path());
-      done += static_cast<size_t>(r);
+      // A short write: skip what was written and go on.
+      size_t done = static_cast<size_t>(r);
+      offset += done;
+      while (count > 0 && done >= next->iov_len) {
+        done -= next->iov_len;
+        ++next;
+        --count;
+      }
+      if (count > 0) {
+        next->iov_base = static_cast<char*>(next->iov_base) + done;
+        next->iov_len -= done;
+      }
     }
     return absl::OkStatus();
   }

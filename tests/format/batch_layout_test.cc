@@ -322,5 +322,26 @@ TEST_CASE("SetLogAppendTime stamps compressed batches too", "[batch_layout]") {
   }
 }
 
+TEST_CASE("CopyStampedHeader: the copy and the rest of the batch are the stamped batch",
+          "[batch_layout]") {
+  const std::span<const char> original = Chars(kCreateTime);
+  for (int64_t append_time : {int64_t{-1}, kT0 + 9999}) {
+    CAPTURE(append_time);
+    char header[batch::kHeaderSize];
+    CopyStampedHeader(original, 77, append_time, header);
+    std::vector<char> joined(header, header + sizeof(header));
+    joined.insert(joined.end(), original.begin() + sizeof(header), original.end());
+
+    std::vector<char> expected(original.begin(), original.end());
+    SetBaseOffset(expected.data(), 77);
+    if (append_time >= 0) SetLogAppendTime(expected.data(), expected.size(), append_time);
+    CHECK(Hex(joined) == Hex(expected));
+    BatchHeader h;
+    REQUIRE(CheckBatch(joined, &h).ok());
+    CHECK(h.base_offset == 77);
+    CHECK(h.log_append_time() == (append_time >= 0));
+  }
+}
+
 }  // namespace
 }  // namespace rill

@@ -96,6 +96,30 @@ TEST_CASE("FileSystem: WriteAt and ReadAt, with holes and short reads", "[file_s
   CHECK(Unwrap(file->Size()) == 15);
 }
 
+TEST_CASE("FileSystem: WritevAt writes its pieces back to back, and a mapping sees them",
+          "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  auto file = Unwrap(t.fs().OpenFile(t.Join("f"), OpenMode::kCreate));
+  REQUIRE_OK(file->Allocate(0, 4096));
+  auto mapping = Unwrap(file->Map(1 << 20, /*writable=*/false));
+  // Empty pieces, and more pieces than one system call takes here.
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20; ++i) texts.push_back(i % 3 == 0 ? "" : std::string(i, 'a' + i));
+  std::vector<std::string_view> pieces(texts.begin(), texts.end());
+  std::string expected;
+  for (const std::string& text : texts) expected += text;
+  REQUIRE_OK(file->WritevAt(100, pieces));
+  CHECK(std::string(mapping->data() + 100, expected.size()) == expected);
+  CHECK(std::string(mapping->data(), 100) == std::string(100, '\0'));
+  // Past the end, the file grows.
+  REQUIRE_OK(file->WritevAt(5000, pieces));
+  CHECK(Unwrap(file->Size()) == 5000 + expected.size());
+  std::string back(expected.size(), '?');
+  CHECK(Unwrap(file->ReadAt(5000, back.size(), back.data())) == back.size());
+  CHECK(back == expected);
+}
+
 TEST_CASE("FileSystem: Truncate shrinks, and grows with zeros", "[file_system]") {
   TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
   INFO(t.name());
