@@ -130,7 +130,9 @@ PartitionLogOptions LogState::PartitionOptions(const TopicConfig& config) {
     const uint64_t quota = static_cast<uint64_t>(config.quota.bytes);
     limit = limit == 0 ? quota : std::min(limit, quota);
   }
-  if (options_.prefault == Prefault::kWriter) {
+  if (options_.append_by_write) {
+    o.segment.write_through_file = true;
+  } else if (options_.prefault == Prefault::kWriter) {
     o.segment.populate_on_writer = true;
     o.segment.populate_ahead = kWriterPrefault;
   }

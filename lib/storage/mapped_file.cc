@@ -8,27 +8,29 @@
 namespace rill {
 
 MappedFile::MappedFile(std::unique_ptr<File> file, std::unique_ptr<Mapping> mapping,
-                       uint64_t max_length, uint64_t size, bool writable,
+                       uint64_t max_length, uint64_t size, bool map_writable,
                        std::shared_ptr<DiskUsage> usage)
     : file_(std::move(file)),
       usage_(std::move(usage)),
       mapping_(std::move(mapping)),
       max_length_(max_length),
-      writable_(writable),
+      map_writable_(map_writable),
       allocated_(size) {}
 
 absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(FileSystem& fs,
                                                              const std::string& path, OpenMode mode,
                                                              uint64_t max_length, bool writable,
-                                                             std::shared_ptr<DiskUsage> usage) {
+                                                             std::shared_ptr<DiskUsage> usage,
+                                                             bool map_writable) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.OpenFile(path, mode));
   ASSIGN_OR_RETURN(const uint64_t size, file->Size());
   // A file may be larger than max_length when the limit was lowered after
   // it was written; it is mapped whole.
   if (size > max_length || !writable) max_length = std::max<uint64_t>(size, 1);
-  ASSIGN_OR_RETURN(std::unique_ptr<Mapping> mapping, file->Map(max_length, writable));
+  map_writable = map_writable && writable;
+  ASSIGN_OR_RETURN(std::unique_ptr<Mapping> mapping, file->Map(max_length, map_writable));
   return std::unique_ptr<MappedFile>(new MappedFile(std::move(file), std::move(mapping), max_length,
-                                                    size, writable, std::move(usage)));
+                                                    size, map_writable, std::move(usage)));
 }
 
 absl::Status MappedFile::EnsureAllocated(uint64_t end, uint64_t chunk) {

@@ -23,14 +23,17 @@ namespace rill {
 
 class MappedFile {
  public:
-  // Open(fs, path, mode, max_length, writable): opens (or creates, per mode)
-  // the file and maps max_length bytes of it, or the file's size if that is
-  // larger. A read-only file is mapped at its current size. Growth and
-  // trims from then on are counted in `usage` (may be null); the size the
-  // file had when opened is not: its owner counted it when it measured it.
+  // Open(fs, path, mode, max_length, writable, usage, map_writable): opens
+  // (or creates, per mode) the file and maps max_length bytes of it, or the
+  // file's size if that is larger. A read-only file is mapped at its current
+  // size. A writable one is mapped for writing unless `map_writable` is
+  // false: then it is written with File::WritevAt only, and the mapping
+  // only reads. Growth and trims from then on are counted in `usage` (may
+  // be null); the size the file had when opened is not: its owner counted
+  // it when it measured it.
   static absl::StatusOr<std::unique_ptr<MappedFile>> Open(
       FileSystem& fs, const std::string& path, OpenMode mode, uint64_t max_length, bool writable,
-      std::shared_ptr<DiskUsage> usage = nullptr);
+      std::shared_ptr<DiskUsage> usage = nullptr, bool map_writable = true);
 
   char* data() const { return mapping_->data(); }
   uint64_t max_length() const { return max_length_; }
@@ -62,9 +65,9 @@ class MappedFile {
   // is synced: swaps the writable mapping's page-table entries for clean,
   // read-only ones (Mapping::Discard, then PopulateRead), so that writeback
   // has none to write-protect and readers still find the pages mapped. The
-  // bytes stay. A no-op when read-only.
+  // bytes stay. A no-op when the mapping is read-only.
   void DiscardWritable() {
-    if (!writable_) return;
+    if (!map_writable_) return;
     const uint64_t n = allocated();
     mapping_->Discard(0, n);
     mapping_->PopulateRead(0, n);
@@ -72,13 +75,13 @@ class MappedFile {
 
  private:
   MappedFile(std::unique_ptr<File> file, std::unique_ptr<Mapping> mapping, uint64_t max_length,
-             uint64_t size, bool writable, std::shared_ptr<DiskUsage> usage);
+             uint64_t size, bool map_writable, std::shared_ptr<DiskUsage> usage);
 
   std::unique_ptr<File> file_;
   const std::shared_ptr<DiskUsage> usage_;
   std::unique_ptr<Mapping> mapping_;
   const uint64_t max_length_;
-  const bool writable_;
+  const bool map_writable_;
   Mutex grow_mu_;
   std::atomic<uint64_t> allocated_;
 };

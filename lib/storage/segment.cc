@@ -84,7 +84,7 @@ absl::Status Segment::OpenFiles(bool writable, bool create) {
   const OpenMode log_mode = !writable ? OpenMode::kRead : create ? OpenMode::kTruncate
                                                                : OpenMode::kReadWrite;
   ASSIGN_OR_RETURN(log_, MappedFile::Open(fs_, log_path, log_mode, options_.max_bytes, writable,
-                                          options_.usage));
+                                          options_.usage, !options_.write_through_file));
   auto open_index = [&](std::string_view suffix,
                         size_t entry_size) -> absl::StatusOr<std::unique_ptr<IndexFile>> {
     const std::string path = FilePath(suffix);
@@ -350,14 +350,19 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   const uint64_t position = size_.load(std::memory_order_relaxed);
   const uint64_t end = position + batch.size();
   RETURN_IF_ERROR(log_->EnsureAllocated(end, options_.allocation_chunk));
-  char* dst = log_->data() + position;
-  std::memcpy(dst, batch.data(), batch.size());
-  SetBaseOffset(dst, header.base_offset);
-  int64_t batch_max_ts = header.max_timestamp;
-  if (append_time_ms >= 0) {
-    SetLogAppendTime(dst, batch.size(), append_time_ms);
-    batch_max_ts = append_time_ms;
+  if (options_.write_through_file) {
+    char head[batch::kHeaderSize];
+    CopyStampedHeader(batch, header.base_offset, append_time_ms, head);
+    const std::string_view pieces[] = {{head, sizeof(head)},
+                                       {batch.data() + sizeof(head), batch.size() - sizeof(head)}};
+    RETURN_IF_ERROR(log_->file().WritevAt(position, pieces));
+  } else {
+    char* dst = log_->data() + position;
+    std::memcpy(dst, batch.data(), batch.size());
+    SetBaseOffset(dst, header.base_offset);
+    if (append_time_ms >= 0) SetLogAppendTime(dst, batch.size(), append_time_ms);
   }
+  const int64_t batch_max_ts = append_time_ms >= 0 ? append_time_ms : header.max_timestamp;
   const int64_t max_ts = std::max(max_timestamp_.load(std::memory_order_relaxed), batch_max_ts);
   absl::Status status;
   IndexBatch(position, header, max_ts, &status);
@@ -380,7 +385,7 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   }
   size_.store(end, std::memory_order_release);
 
-  if (options_.populate_ahead > 0 &&
+  if (options_.populate_ahead > 0 && !options_.write_through_file &&
       end + options_.populate_ahead / 2 > populated_.load(std::memory_order_relaxed) &&
       populated_.load(std::memory_order_relaxed) < options_.max_bytes &&
       !populate_pending_.exchange(true, std::memory_order_acq_rel)) {

@@ -5,8 +5,9 @@
 // The active segment is grown ahead of the writer: the .log is allocated in
 // chunks (fallocate) and the pages ahead of the write position are faulted
 // in on a background thread (PopulateAhead), so appends are a memcpy into
-// pages that are already mapped. A sealed segment is trimmed to its data and
-// only read.
+// pages that are already mapped. With SegmentOptions::write_through_file,
+// appends are a pwritev into the page cache instead and the mapping only
+// reads. A sealed segment is trimmed to its data and only read.
 //
 // Thread-safety: one writer (Append, Seal, Truncate -- the PartitionLog's
 // append lock serialises them) runs alongside any number of readers. A
@@ -48,6 +49,13 @@ struct SegmentOptions {
   // Whether the writer faults them in itself (PartitionLog::Append calls
   // PopulateAhead inline), rather than a background task.
   bool populate_on_writer = false;
+  // Whether appends write batches into the .log with File::WritevAt (the
+  // page cache, as write() does) rather than copy them through a writable
+  // mapping. The .log is then mapped read-only, for readers, and nothing is
+  // faulted in ahead (populate_ahead is ignored): the kernel allocates each
+  // page as the write reaches it, with no page-table entry to make or
+  // write-protect later.
+  bool write_through_file = false;
   // Each index file grows by this much at a time.
   uint64_t index_allocation_chunk = 64u << 10;
   // Where the growth and trims of the segment's files are counted; null:

@@ -38,7 +38,7 @@ void Send(Producer& producer, const std::string& topic, int32_t partition, int n
 }
 
 TEST_CASE("Subscribe, Assign and Unsubscribe choose what is read", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("a", {.partitions = 2}));
@@ -75,7 +75,7 @@ TEST_CASE("Subscribe, Assign and Unsubscribe choose what is read", "[consumer]")
 }
 
 TEST_CASE("auto_offset_reset: earliest, latest, none", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t"));
@@ -116,7 +116,7 @@ TEST_CASE("auto_offset_reset: earliest, latest, none", "[consumer]") {
 }
 
 TEST_CASE("Poll returns exactly max_poll_records while more are there", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.partitions = 3}));
@@ -154,7 +154,7 @@ TEST_CASE("Poll returns exactly max_poll_records while more are there", "[consum
 }
 
 TEST_CASE("Seek, SeekToBeginning, SeekToEnd and Position", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.partitions = 2}));
@@ -204,7 +204,7 @@ TEST_CASE("Seek, SeekToBeginning, SeekToEnd and Position", "[consumer]") {
 }
 
 TEST_CASE("SeekToTime finds the first offset at or after a time", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   // Small segments and a dense time index, so that the search crosses both.
@@ -274,7 +274,7 @@ TEST_CASE("SeekToTime finds the first offset at or after a time", "[consumer]") 
 }
 
 TEST_CASE("a poll's views stay valid until the next poll", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.segment_bytes = 4096}));
@@ -311,7 +311,7 @@ TEST_CASE("a poll's views stay valid until the next poll", "[consumer]") {
 }
 
 TEST_CASE("max_poll_bytes bounds a poll, one batch at least", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind, {.background_threads = 0});
   REQUIRE_OK(log->CreateTopic("t"));

@@ -72,7 +72,7 @@ class BackgroundPoll {
 };
 
 TEST_CASE("Poll sleeps until an append from another thread wakes it", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.partitions = 2}));
@@ -107,7 +107,7 @@ TEST_CASE("Poll with nothing to read sleeps until its timeout", "[consumer]") {
 }
 
 TEST_CASE("a subscribed consumer picks up a topic created later", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   Producer producer(*log);
@@ -164,7 +164,7 @@ TEST_CASE("Wakeup makes a waiting Poll, or the next one, return kCancelled", "[c
 }
 
 TEST_CASE("busy_poll consumers receive records too", "[consumer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   const absl::Duration busy = GENERATE(absl::Milliseconds(20), absl::InfiniteDuration());
   INFO(testing::LogKindName(kind) << ", busy_poll " << absl::FormatDuration(busy));
   TestLog log(kind);

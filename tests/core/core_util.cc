@@ -6,7 +6,17 @@
 
 namespace rill::testing {
 
-TestLog::TestLog(LogKind kind, const LogOptions& options) : kind_(kind), options_(options) {
+namespace {
+
+LogOptions ForKind(LogKind kind, LogOptions options) {
+  if (kind == LogKind::kOnDiskByWrite) options.append_by_write = true;
+  return options;
+}
+
+}  // namespace
+
+TestLog::TestLog(LogKind kind, const LogOptions& options)
+    : kind_(kind), options_(ForKind(kind, options)) {
   absl::StatusOr<std::unique_ptr<Log>> log;
   if (kind_ == LogKind::kInMemory) {
     log = Log::OpenInMemory(options_);
@@ -21,7 +31,7 @@ TestLog::TestLog(LogKind kind, const LogOptions& options) : kind_(kind), options
 std::string TestLog::dir() const { return temp_ != nullptr ? temp_->path() : std::string(); }
 
 void TestLog::Reopen() {
-  REQUIRE(kind_ == LogKind::kOnDisk);
+  REQUIRE(IsOnDisk(kind_));
   log_.reset();
   absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(temp_->path(), options_);
   REQUIRE_OK(log);

@@ -65,11 +65,21 @@ absl::StatusCode CodeOf(const absl::StatusOr<T>& s) {
 
 namespace rill::testing {
 
-enum class LogKind { kInMemory, kOnDisk };
+// kOnDiskByWrite: on disk, with LogOptions::append_by_write.
+enum class LogKind { kInMemory, kOnDisk, kOnDiskByWrite };
 
 inline const char* LogKindName(LogKind kind) {
-  return kind == LogKind::kInMemory ? "in memory" : "on disk";
+  switch (kind) {
+    case LogKind::kInMemory:
+      return "in memory";
+    case LogKind::kOnDisk:
+      return "on disk";
+    case LogKind::kOnDiskByWrite:
+      return "on disk, appended by write";
+  }
+  return "?";
 }
+inline bool IsOnDisk(LogKind kind) { return kind != LogKind::kInMemory; }
 
 // TestLog: a Log of either kind, the on-disk one in a TempDir of its own.
 class TestLog {

@@ -21,7 +21,7 @@ using testing::Received;
 using testing::TestLog;
 
 TEST_CASE("CreatePartitions grows a topic and persists it", "[log][partitions]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.partitions = 2}));
@@ -50,7 +50,7 @@ TEST_CASE("CreatePartitions grows a topic and persists it", "[log][partitions]")
   CHECK(pos->partition == KafkaPartition("kafka", 5));
   CHECK_CODE(producer.Send("t", {.value = "x", .partition = 5}), kOutOfRange);
 
-  if (kind == LogKind::kOnDisk) {
+  if (IsOnDisk(kind)) {
     log.Reopen();
     d = log->DescribeTopic("t");
     REQUIRE_OK(d);

@@ -302,7 +302,7 @@ TEST_CASE("records acknowledged before a SIGKILL survive it", "[durability]") {
 // --- kPowerLoss ---------------------------------------------------------------
 
 TEST_CASE("kPowerLoss Sends from 8 threads at once all succeed, durably", "[durability]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   const int threads = 8;
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
@@ -332,7 +332,7 @@ TEST_CASE("kPowerLoss Sends from 8 threads at once all succeed, durably", "[dura
     }
   }
   REQUIRE(sent.size() == threads * kPerThread);
-  if (kind == LogKind::kOnDisk) log.Reopen();
+  if (IsOnDisk(kind)) log.Reopen();
   Consumer consumer(*log, {.auto_offset_reset = OffsetReset::kEarliest});
   REQUIRE_OK(consumer.Subscribe({"t"}));
   const std::vector<Received> got = testing::PollUntil(consumer, sent.size());
@@ -341,7 +341,7 @@ TEST_CASE("kPowerLoss Sends from 8 threads at once all succeed, durably", "[dura
 }
 
 TEST_CASE("kPowerLoss SendAsync callbacks report OK, and Flush waits for them", "[durability]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   const int background_threads = GENERATE(1, 0);
   INFO(testing::LogKindName(kind) << ", background_threads " << background_threads);
   TestLog log(kind, {.background_threads = background_threads});
@@ -362,7 +362,7 @@ TEST_CASE("kPowerLoss SendAsync callbacks report OK, and Flush waits for them", 
     index[{results.result(i)->partition, results.result(i)->offset}] = i;
   }
   REQUIRE(index.size() == kRecords);
-  if (kind == LogKind::kOnDisk) log.Reopen();
+  if (IsOnDisk(kind)) log.Reopen();
   Consumer consumer(*log, {.auto_offset_reset = OffsetReset::kEarliest});
   REQUIRE_OK(consumer.Subscribe({"t"}));
   const std::vector<Received> got = testing::PollUntil(consumer, kRecords);

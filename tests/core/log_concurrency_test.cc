@@ -22,7 +22,7 @@ using testing::LogKind;
 using testing::TestLog;
 
 TEST_CASE("a Poll waiting on another thread returns when the log closes", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t"));
@@ -97,7 +97,7 @@ void PollUntilStopped(Consumer& consumer, const std::atomic<bool>& deleted,
 }
 
 TEST_CASE("DeleteTopic while a producer sends to it and consumers read it", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   const Durability durability = GENERATE(Durability::kProcessCrash, Durability::kPowerLoss);
   INFO(testing::LogKindName(kind) << (durability == Durability::kPowerLoss ? ", kPowerLoss" : ""));
   TestLog log(kind);
@@ -202,7 +202,7 @@ TEST_CASE("DeleteTopic while a producer sends to it and consumers read it", "[lo
 TEST_CASE("Log::Close while producers create topics as they send", "[log]") {
   // Closing flushes producers while senders may be creating topics: the
   // two must not wait for each other.
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind, {.auto_create_topics = true});
   Producer producer(*log, {.linger = absl::Hours(1)});

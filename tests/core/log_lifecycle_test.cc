@@ -127,7 +127,7 @@ TEST_CASE("a log directory is open in one Log at a time", "[log]") {
 }
 
 TEST_CASE("after Log::Close the log, its producers and consumers refuse calls", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.partitions = 2}));
@@ -181,7 +181,7 @@ TEST_CASE("after Log::Close the log, its producers and consumers refuse calls", 
 }
 
 TEST_CASE("producers and consumers may outlive the Log object", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind, {.background_threads = 0});
   REQUIRE_OK(log->CreateTopic("t"));
@@ -203,7 +203,7 @@ TEST_CASE("producers and consumers may outlive the Log object", "[log]") {
   producer.reset();
   consumer.reset();
 
-  if (kind == LogKind::kOnDisk) {
+  if (IsOnDisk(kind)) {
     log.Reopen();
     Consumer reader(*log, {.auto_offset_reset = OffsetReset::kEarliest});
     REQUIRE_OK(reader.Subscribe({"t"}));
@@ -214,7 +214,7 @@ TEST_CASE("producers and consumers may outlive the Log object", "[log]") {
 }
 
 TEST_CASE("Producer::Close and Consumer::Close end their own use", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t"));

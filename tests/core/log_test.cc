@@ -21,7 +21,7 @@ using testing::LogKind;
 using testing::TestLog;
 
 TEST_CASE("topics are created, listed, described and deleted", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   CHECK(log->ListTopics().empty());
@@ -62,7 +62,7 @@ TEST_CASE("topics are created, listed, described and deleted", "[log]") {
   CHECK_CODE(log->DescribeTopic("a"), kNotFound);
   CHECK_CODE(log->DeleteTopic("a"), kNotFound);
   CHECK_CODE(log->EndOffset({"a", 1}), kNotFound);
-  if (kind == LogKind::kOnDisk) {
+  if (IsOnDisk(kind)) {
     for (int p = 0; p < 3; ++p) {
       CHECK_FALSE(std::filesystem::exists(log.dir() + "/a-" + std::to_string(p)));
     }
@@ -76,7 +76,7 @@ TEST_CASE("topics are created, listed, described and deleted", "[log]") {
   REQUIRE(a->partitions.size() == 2);
   CHECK(a->partitions[1].end_offset == 0);
 
-  if (kind == LogKind::kOnDisk) {
+  if (IsOnDisk(kind)) {
     log.Reopen();
     CHECK(log->ListTopics() == std::vector<std::string>{"a", "b"});
     a = log->DescribeTopic("a");
@@ -87,7 +87,7 @@ TEST_CASE("topics are created, listed, described and deleted", "[log]") {
 }
 
 TEST_CASE("topic names follow Kafka's rule", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   const std::string bad[] = {
@@ -124,14 +124,14 @@ TEST_CASE("topic names follow Kafka's rule", "[log]") {
     }
   };
   check_all();
-  if (kind == LogKind::kOnDisk) {
+  if (IsOnDisk(kind)) {
     log.Reopen();
     check_all();
   }
 }
 
 TEST_CASE("unknown topics and partitions are reported as such", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.partitions = 2}));
@@ -219,7 +219,7 @@ TEST_CASE("CreateTopic refuses an invalid config", "[log]") {
 }
 
 TEST_CASE("SetTopicConfig changes a live topic, durably", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.partitions = 2}));
@@ -237,14 +237,14 @@ TEST_CASE("SetTopicConfig changes a live topic, durably", "[log]") {
     CHECK(d->partitions.size() == 2);
   };
   check();
-  if (kind == LogKind::kOnDisk) {
+  if (IsOnDisk(kind)) {
     log.Reopen();
     check();
   }
 }
 
 TEST_CASE("SetTopicConfig takes effect on the live topic at once", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   testing::FakeClock clock(1'000'000);
   TestLog log(kind, {.clock = &clock});
@@ -276,7 +276,7 @@ TEST_CASE("SetTopicConfig takes effect on the live topic at once", "[log]") {
 }
 
 TEST_CASE("auto_create_topics creates a topic on its first send", "[log]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind, {.auto_create_topics = true,
                      .default_topic_config = {.partitions = 3, .retention = {.ms = 5000}}});
@@ -297,7 +297,7 @@ TEST_CASE("auto_create_topics creates a topic on its first send", "[log]") {
   // Names are still checked.
   CHECK_CODE(producer.Send("../auto", {.value = "v"}), kInvalidArgument);
   CHECK(log->ListTopics().size() == 2);
-  if (kind == LogKind::kOnDisk) {
+  if (IsOnDisk(kind)) {
     log.Reopen();
     CHECK(log->ListTopics() == std::vector<std::string>{"auto", "auto2"});
   }

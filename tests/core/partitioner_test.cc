@@ -114,7 +114,7 @@ TEST_CASE("KafkaPartition equals Kafka's partition for random keys", "[partition
 }
 
 TEST_CASE("records with keys land in KafkaPartition(key, n)", "[partitioner]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   constexpr int32_t kPartitions = 7;
@@ -227,7 +227,7 @@ TEST_CASE("Send with null keys spreads records over every partition", "[partitio
 }
 
 TEST_CASE("an explicit partition is honoured, and checked", "[partitioner]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("explicit", {.partitions = 3}));

@@ -1,4 +1,5 @@
-// LogOptions::prefault: who faults in segment pages ahead of a writer. Seen
+// LogOptions::prefault: who faults in segment pages ahead of a writer, and
+// LogOptions::append_by_write, with which nobody does. Seen
 // from outside, through /proc/self/smaps: how much of the active segment's
 // mapping is resident compared with what was appended.
 #include <cstdint>
@@ -14,6 +15,27 @@
 
 namespace rill {
 namespace {
+
+// The permissions ("rw-s", "r--s") of the first mapping of a file whose
+// path ends in `suffix`; "" if none.
+std::string MappingPermissions(const std::string& suffix) {
+  std::FILE* f = std::fopen("/proc/self/maps", "r");
+  REQUIRE(f != nullptr);
+  char line[1024];
+  std::string found;
+  while (found.empty() && std::fgets(line, sizeof(line), f) != nullptr) {
+    std::string s(line);
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    char perms[8] = {};
+    if (s.size() >= suffix.size() &&
+        s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        std::sscanf(line, "%*s %7s", perms) == 1) {
+      found = perms;
+    }
+  }
+  std::fclose(f);
+  return found;
+}
 
 // Resident bytes of the mappings of files whose path ends in `suffix`.
 int64_t ResidentBytes(const std::string& suffix) {
@@ -38,13 +60,15 @@ int64_t ResidentBytes(const std::string& suffix) {
   return total;
 }
 
+constexpr char kActiveLog[] = "/t-0/00000000000000000000.log";
+
 // Appends about `bytes` of records to partition 0 of topic "t" and returns
-// the bytes of its active segment that are resident.
-int64_t ResidentAfterAppending(Prefault prefault, int64_t bytes) {
+// the bytes of its active segment that are resident. The permissions of its
+// mapping go to *permissions if not null.
+int64_t ResidentAfterAppending(const LogOptions& options, int64_t bytes,
+                               std::string* permissions = nullptr) {
   testing::TempDir dir;
-  // No background thread: only the writer can fault pages in.
-  auto log = testing::Unwrap(
-      Log::Open(dir.Join("log"), {.background_threads = 0, .prefault = prefault}));
+  auto log = testing::Unwrap(Log::Open(dir.Join("log"), options));
   REQUIRE_OK(log->CreateTopic("t"));
   Producer producer(*log);
   const std::string value(1000, 'v');
@@ -52,14 +76,16 @@ int64_t ResidentAfterAppending(Prefault prefault, int64_t bytes) {
     REQUIRE_OK(producer.SendAsync("t", {.value = value, .partition = 0}));
   }
   REQUIRE_OK(producer.Flush());
-  const int64_t resident = ResidentBytes("/t-0/00000000000000000000.log");
+  const int64_t resident = ResidentBytes(kActiveLog);
+  if (permissions != nullptr) *permissions = MappingPermissions(kActiveLog);
   REQUIRE_OK(log->Close());
   return resident;
 }
 
 TEST_CASE("Prefault::kWriter: the writer faults in pages ahead of itself", "[prefault]") {
   constexpr int64_t kAppended = 1 << 20;
-  const int64_t resident = ResidentAfterAppending(Prefault::kWriter, kAppended);
+  const int64_t resident =
+      ResidentAfterAppending({.background_threads = 0, .prefault = Prefault::kWriter}, kAppended);
   INFO("resident " << resident);
   // Between 128 and 256 KiB ahead of the end, in steps of 128 KiB.
   CHECK(resident >= kAppended + (128 << 10));
@@ -68,10 +94,27 @@ TEST_CASE("Prefault::kWriter: the writer faults in pages ahead of itself", "[pre
 
 TEST_CASE("Prefault::kBackground with no background thread: nothing ahead", "[prefault]") {
   constexpr int64_t kAppended = 1 << 20;
-  const int64_t resident = ResidentAfterAppending(Prefault::kBackground, kAppended);
+  const int64_t resident = ResidentAfterAppending(
+      {.background_threads = 0, .prefault = Prefault::kBackground}, kAppended);
   INFO("resident " << resident);
   CHECK(resident >= kAppended);
   CHECK(resident < kAppended + (64 << 10));  // The batch being written, at most.
+}
+
+TEST_CASE("append_by_write: the active segment is mapped read-only, nothing faulted in",
+          "[prefault]") {
+  constexpr int64_t kAppended = 1 << 20;
+  std::string permissions;
+  // With the background thread that would prefault a mapped writer's pages.
+  const int64_t resident = ResidentAfterAppending(
+      {.background_threads = 1, .append_by_write = true}, kAppended, &permissions);
+  INFO("resident " << resident << ", permissions " << permissions);
+  CHECK(permissions == "r--s");
+  CHECK(resident == 0);  // No reader has touched it.
+
+  // Mapped writes, for contrast: a writable mapping.
+  ResidentAfterAppending({.background_threads = 0}, kAppended, &permissions);
+  CHECK(permissions == "rw-s");
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ bool WaitFor(F done, absl::Duration timeout = absl::Seconds(20)) {
 }
 
 TEST_CASE("Send returns consecutive offsets per partition", "[producer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.partitions = 3}));
@@ -57,7 +57,7 @@ TEST_CASE("Send returns consecutive offsets per partition", "[producer]") {
 }
 
 TEST_CASE("SendAsync callbacks report each record's position, once", "[producer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   constexpr int32_t kPartitions = 4;
@@ -103,7 +103,7 @@ TEST_CASE("SendAsync callbacks report each record's position, once", "[producer]
 }
 
 TEST_CASE("a lingering batch is appended by the background thread", "[producer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t"));
@@ -128,7 +128,7 @@ TEST_CASE("a lingering batch is appended by the background thread", "[producer]"
 }
 
 TEST_CASE("with no background threads, batches wait for Flush", "[producer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind, {.background_threads = 0});
   REQUIRE_OK(log->CreateTopic("t"));
@@ -166,7 +166,7 @@ TEST_CASE("Flush waits for callbacks that a background thread runs", "[producer]
 }
 
 TEST_CASE("SendAsync batches hold at most batch_bytes", "[producer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind, {.background_threads = 0});
   REQUIRE_OK(log->CreateTopic("t"));
@@ -192,7 +192,7 @@ TEST_CASE("SendAsync batches hold at most batch_bytes", "[producer]") {
 }
 
 TEST_CASE("every codec round trips every kind of field", "[producer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   const Compression codec = GENERATE(Compression::kNone, Compression::kLz4, Compression::kZstd);
   INFO(testing::LogKindName(kind) << ", " << CompressionName(codec));
   TestLog log(kind);
@@ -250,7 +250,7 @@ TEST_CASE("every codec round trips every kind of field", "[producer]") {
 }
 
 TEST_CASE("a LogAppendTime topic stamps records with the log's clock", "[producer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   testing::FakeClock clock(1'600'000'000'000);
   TestLog log(kind, {.clock = &clock});
@@ -288,7 +288,7 @@ TEST_CASE("a LogAppendTime topic stamps records with the log's clock", "[produce
 }
 
 TEST_CASE("a record larger than max.message.bytes is refused whole", "[producer]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   TestLog log(kind);
   REQUIRE_OK(log->CreateTopic("t", {.max_message_bytes = 1000}));

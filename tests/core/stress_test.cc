@@ -256,13 +256,13 @@ void RunStress(LogKind kind, bool one_partition_each) {
 }
 
 TEST_CASE("stress: 4 producers, 4 consumers each reading every partition", "[stress]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   RunStress(kind, /*one_partition_each=*/false);
 }
 
 TEST_CASE("stress: 4 producers, 4 consumers reading one partition each", "[stress]") {
-  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk);
+  const LogKind kind = GENERATE(LogKind::kInMemory, LogKind::kOnDisk, LogKind::kOnDiskByWrite);
   INFO(testing::LogKindName(kind));
   RunStress(kind, /*one_partition_each=*/true);
 }

@@ -133,7 +133,7 @@ TEST_CASE("a member resumes from the group's committed offsets", "[group]") {
         c.Commit({{{"t", 0}, {.offset = 7, .metadata = "seven"}}, {{"t", 1}, {.offset = 2}}}));
     CHECK(c.Committed({"t", 0})->metadata == "seven");
   }
-  if (kind == LogKind::kOnDisk) log.Reopen();
+  if (IsOnDisk(kind)) log.Reopen();
   Consumer c(*log, options);
   REQUIRE_OK(c.Subscribe({"t"}));
   const std::vector<Received> got = testing::PollUntil(c, 5);

@@ -223,9 +223,11 @@ TEST_CASE("PartitionLog: reopened after Close, it holds the same records", "[par
 
 TEST_CASE("PartitionLog: LogAppendTime stamps batches with the log's clock", "[partition_log]") {
   TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
-  INFO(t.name());
+  const bool write_through_file = GENERATE(false, true);
+  INFO(t.name() << (write_through_file ? ", appended by write" : ", appended by mapping"));
   testing::FakeClock clock(1'800'000'000'000);
   PartitionLogOptions options = TestLogOptions(64 << 10);
+  options.segment.write_through_file = write_through_file;
   options.log_append_time = true;
   options.clock = &clock;
   auto log = OpenLog(t, options);

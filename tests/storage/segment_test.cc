@@ -220,9 +220,11 @@ void CheckTimeIndex(const std::string& index, const SegmentWriter& writer) {
 
 TEST_CASE("Segment: batches are read back in place, found by every offset", "[segment]") {
   TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
-  INFO(t.name());
+  SegmentOptions options = SmallOptions();
+  options.write_through_file = GENERATE(false, true);
+  INFO(t.name() << (options.write_through_file ? ", appended by write" : ""));
   std::mt19937_64 rng(1);
-  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
   CHECK(segment->size() == 0);
   CHECK(segment->next_offset() == kBase);
   CHECK(segment->max_timestamp() == -1);
@@ -304,17 +306,20 @@ TEST_CASE("Segment: Seal trims the files to their data", "[segment]") {
 TEST_CASE("Segment: reopened with LoadTrusted, it is as it was", "[segment]") {
   TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
   const bool writable = GENERATE(false, true);
-  INFO(t.name() << (writable ? ", writable" : ", read-only"));
+  SegmentOptions options = SmallOptions();
+  options.write_through_file = GENERATE(false, true);
+  INFO(t.name() << (writable ? ", writable" : ", read-only")
+                << (options.write_through_file ? ", appended by write" : ""));
   std::mt19937_64 rng(4);
   SegmentWriter writer;
   {
-    auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+    auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
     writer.Reset(*segment);
     writer.AppendWithTimestamps({RecordAt(0).timestamp + 1'000'000'000});  // The greatest, first.
     Fill(writer, 150 << 10, rng);
     REQUIRE_OK(segment->Seal());
   }
-  auto segment = Unwrap(Segment::Open(t.fs(), t.root(), kBase, SmallOptions(), writable));
+  auto segment = Unwrap(Segment::Open(t.fs(), t.root(), kBase, options, writable));
   REQUIRE_OK(segment->LoadTrusted());
   CHECK(segment->sealed() == !writable);
   CheckContent(*segment, writer);
