@@ -253,6 +253,7 @@ struct Series {
   const char* subject;
 };
 constexpr Series kSizeSeries[] = {{"rill", "rill"},
+                                  {"rill by write", "rill by write"},
                                   {"LMDB NOSYNC", "LMDB NOSYNC"},
                                   {"RocksDB", "RocksDB"},
                                   {"SQLite OFF", "SQLite OFF"},

@@ -107,7 +107,7 @@ class RillQueue : public Queue {
 
 StoreFactory RillStore(const RillStoreConfig& config) {
   return [config](const std::string& dir, int) -> absl::StatusOr<std::unique_ptr<Store>> {
-    absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(dir);
+    absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(dir, config.log);
     if (!log.ok()) return log.status();
     if (absl::Status s = (*log)->CreateTopic(kTopic, {.partitions = config.partitions}); !s.ok()) {
       return s;
@@ -117,8 +117,8 @@ StoreFactory RillStore(const RillStoreConfig& config) {
 }
 
 absl::StatusOr<Metrics> RunRillLatency(const RunEnv& env, const LatencyPlan& plan,
-                                       absl::Duration busy_poll, Prefault prefault) {
-  absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(env.dir, {.prefault = prefault});
+                                       absl::Duration busy_poll, const LogOptions& options) {
+  absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(env.dir, options);
   if (!log.ok()) return log.status();
   if (absl::Status s = (*log)->CreateTopic(kTopic); !s.ok()) return s;
   RillQueue queue(*std::move(log), busy_poll);

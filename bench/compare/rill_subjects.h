@@ -17,6 +17,7 @@
 namespace rill::bench {
 
 struct RillStoreConfig {
+  LogOptions log = {};
   ProducerOptions producer = {};
   // Partitions of the topic. With one, every writer appends to partition 0;
   // with as many as writers, writer i appends to partition i.
@@ -30,13 +31,12 @@ struct RillStoreConfig {
 // RillStore(config): a StoreFactory for rill.
 StoreFactory RillStore(const RillStoreConfig& config);
 
-// RunRillLatency(env, plan, busy_poll, prefault): producer thread ->
+// RunRillLatency(env, plan, busy_poll, options): producer thread ->
 // consumer thread latency over a one-partition topic: Send with
 // kProcessCrash, Poll with ConsumerOptions::busy_poll = `busy_poll`, on a log
-// opened with LogOptions::prefault = `prefault`.
+// opened with `options`.
 absl::StatusOr<Metrics> RunRillLatency(const RunEnv& env, const LatencyPlan& plan,
-                                       absl::Duration busy_poll,
-                                       Prefault prefault = Prefault::kBackground);
+                                       absl::Duration busy_poll, const LogOptions& options = {});
 
 }  // namespace rill::bench
 

@@ -162,6 +162,13 @@ std::vector<Subject> NoSyncStoreSubjects(const WritePlan& plan, bool with_sqlite
                    "Flush; Consumer (max_poll_records 500)",
        .promises = "process crash; offset order per partition"},
       RillStore({}), plan));
+  s.push_back(StoreSubject(
+      {.column = kRill,
+       .name = "rill by write",
+       .settings = "as above, LogOptions{.append_by_write = true}: batches written with "
+                   "pwritev, segments mapped read-only",
+       .promises = "process crash; offset order per partition"},
+      RillStore({.log = {.append_by_write = true}}), plan));
   s.push_back(StoreSubject({.column = kLmdb,
                             .name = "LMDB NOSYNC",
                             .settings = absl::StrCat("MDB_NOSYNC, MDB_APPEND, ", txn),
@@ -414,6 +421,12 @@ Workload PartitionsWorkload(const Scale& scale) {
                                 "one Consumer of all"),
        .promises = "process crash; offset order per partition"},
       RillStore({.partitions = n}), plan));
+  w.subjects.push_back(StoreSubject({.column = kRill,
+                                     .name = "rill by write" + x,
+                                     .settings = "as above, LogOptions{.append_by_write = true}",
+                                     .promises = "process crash; offset order per partition"},
+                                    RillStore({.log = {.append_by_write = true}, .partitions = n}),
+                                    plan));
   w.subjects.push_back(
       StoreSubject({.column = kLmdb,
                     .name = "LMDB NOSYNC" + x,
@@ -478,8 +491,18 @@ Workload LatencyWorkload(const Scale& scale) {
                                   "thread faults pages in ahead of the producer"),
          .promises = "process crash; order",
          .run = [plan, poll](const RunEnv& env) {
-           return RunRillLatency(env, plan, poll, Prefault::kWriter);
+           return RunRillLatency(env, plan, poll, {.prefault = Prefault::kWriter});
          }});
+    w.subjects.push_back({.column = kRill,
+                          .name = busy ? "rill busy-poll by write" : "rill blocking by write",
+                          .group = group,
+                          .settings =
+                              "as above, LogOptions{.append_by_write = true}: batches written with "
+                              "pwritev, nothing prefaulted",
+                          .promises = "process crash; order",
+                          .run = [plan, poll](const RunEnv& env) {
+                            return RunRillLatency(env, plan, poll, {.append_by_write = true});
+                          }});
     Subject zmq{.column = kZmq,
                 .name = busy ? "ZeroMQ spinning" : "ZeroMQ blocking",
                 .group = group,
@@ -635,6 +658,10 @@ std::vector<Target> MakeTargets() {
             "rill x8", "sync-each", "rill", kRate, 5.0, false, "one thread"),
       Ratio("4 producers on 4 partitions: >= 1.5x one producer", "partitions", "rill x4", "append",
             "rill", kRate, 1.5, false, "one producer"),
+      Ratio("4 producers on 4 partitions: >= 1.5x one producer (append_by_write)", "partitions",
+            "rill by write x4", "append", "rill by write", kRate, 1.5, false, "one producer"),
+      Ratio("Append, no sync, append_by_write: ahead of LMDB MDB_NOSYNC", "append", "rill by write",
+            "append", "LMDB NOSYNC", kRate, 1.0, false, "LMDB NOSYNC"),
       AtLeast("Replay, touching key and value: >= 50 M rec/s", "append", "rill", kTouchRate, 50e6,
               1e-6, "M rec/s"),
       AtMost("Thread to thread, busy-poll: p50 <= 1 µs", "latency", "rill busy-poll", kP50, 1,
@@ -643,6 +670,8 @@ std::vector<Target> MakeTargets() {
              "rill busy-poll", kP99, 5, "µs"),
       AtMost("Thread to thread, busy-poll: p99 <= 5 µs (Prefault::kWriter)", "latency",
              "rill busy-poll kWriter", kP99, 5, "µs"),
+      AtMost("Thread to thread, busy-poll: p99 <= 5 µs (append_by_write)", "latency",
+             "rill busy-poll by write", kP99, 5, "µs"),
       Ratio("Thread to thread, blocking: p50 <= 1.5x futex wake round trip", "latency",
             "rill blocking", "latency", "futex round trip", kP50, 1.5, true, "futex round trip"),
   };
