@@ -150,6 +150,11 @@ MetricSpec Latency(const char* key, const char* label, bool summary,
 constexpr char kCrashPromise[] =
     "survives a crash of the process (data in the page cache); read back in write order";
 
+// How the "by write" subjects differ from the rill subject before them.
+constexpr char kByWriteSettings[] =
+    "as above, LogOptions{.append_by_write = true}: batches written with pwritev, segments "
+    "mapped read-only, nothing prefaulted";
+
 // The append-and-replay subjects shared by the no-sync workloads of every
 // value size.
 std::vector<Subject> NoSyncStoreSubjects(const WritePlan& plan, bool with_sqlite_normal) {
@@ -162,13 +167,11 @@ std::vector<Subject> NoSyncStoreSubjects(const WritePlan& plan, bool with_sqlite
                    "Flush; Consumer (max_poll_records 500)",
        .promises = "process crash; offset order per partition"},
       RillStore({}), plan));
-  s.push_back(StoreSubject(
-      {.column = kRill,
-       .name = "rill by write",
-       .settings = "as above, LogOptions{.append_by_write = true}: batches written with "
-                   "pwritev, segments mapped read-only",
-       .promises = "process crash; offset order per partition"},
-      RillStore({.log = {.append_by_write = true}}), plan));
+  s.push_back(StoreSubject({.column = kRill,
+                            .name = "rill by write",
+                            .settings = kByWriteSettings,
+                            .promises = "process crash; offset order per partition"},
+                           RillStore({.log = {.append_by_write = true}}), plan));
   s.push_back(StoreSubject({.column = kLmdb,
                             .name = "LMDB NOSYNC",
                             .settings = absl::StrCat("MDB_NOSYNC, MDB_APPEND, ", txn),
@@ -423,7 +426,7 @@ Workload PartitionsWorkload(const Scale& scale) {
       RillStore({.partitions = n}), plan));
   w.subjects.push_back(StoreSubject({.column = kRill,
                                      .name = "rill by write" + x,
-                                     .settings = "as above, LogOptions{.append_by_write = true}",
+                                     .settings = kByWriteSettings,
                                      .promises = "process crash; offset order per partition"},
                                     RillStore({.log = {.append_by_write = true}, .partitions = n}),
                                     plan));
@@ -496,9 +499,7 @@ Workload LatencyWorkload(const Scale& scale) {
     w.subjects.push_back({.column = kRill,
                           .name = busy ? "rill busy-poll by write" : "rill blocking by write",
                           .group = group,
-                          .settings =
-                              "as above, LogOptions{.append_by_write = true}: batches written with "
-                              "pwritev, nothing prefaulted",
+                          .settings = kByWriteSettings,
                           .promises = "process crash; order",
                           .run = [plan, poll](const RunEnv& env) {
                             return RunRillLatency(env, plan, poll, {.append_by_write = true});

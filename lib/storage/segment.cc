@@ -38,6 +38,13 @@ uint64_t EndOfNonZero(const char* data, uint64_t from, uint64_t end) {
   return p;
 }
 
+// The options a segment works by: a segment written through its file maps
+// it read-only, so nothing may fault its pages in for writing.
+SegmentOptions Effective(SegmentOptions options) {
+  if (options.write_through_file) options.populate_ahead = 0;
+  return options;
+}
+
 }  // namespace
 
 Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
@@ -45,7 +52,7 @@ Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
     : fs_(fs),
       dir_(std::move(dir)),
       base_offset_(base_offset),
-      options_(options),
+      options_(Effective(options)),
       name_suffix_(name_suffix),
       next_offset_(base_offset),
       verified_last_offset_(base_offset - 1) {}
@@ -385,7 +392,7 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   }
   size_.store(end, std::memory_order_release);
 
-  if (options_.populate_ahead > 0 && !options_.write_through_file &&
+  if (options_.populate_ahead > 0 &&
       end + options_.populate_ahead / 2 > populated_.load(std::memory_order_relaxed) &&
       populated_.load(std::memory_order_relaxed) < options_.max_bytes &&
       !populate_pending_.exchange(true, std::memory_order_acq_rel)) {

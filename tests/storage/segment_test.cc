@@ -84,6 +84,7 @@ class SegmentWriter {
     SetBaseOffset(a.bytes.data(), first);
     bool populate = false;
     REQUIRE_OK(segment_->Append(bytes, h, /*append_time_ms=*/-1, /*now_ms=*/0, &populate));
+    if (populate) ++populate_requests_;
     appended_.push_back(std::move(a));
     return appended_.back();
   }
@@ -92,6 +93,8 @@ class SegmentWriter {
     return appended_.empty() ? segment_->base_offset() : appended_.back().last_offset + 1;
   }
   const std::vector<Appended>& appended() const { return appended_; }
+  // populate_requests(): how many appends asked for PopulateAhead.
+  int populate_requests() const { return populate_requests_; }
   uint64_t end() const {
     return appended_.empty() ? 0 : appended_.back().position + appended_.back().bytes.size();
   }
@@ -117,6 +120,7 @@ class SegmentWriter {
  private:
   Segment* segment_ = nullptr;
   BatchBuilder builder_;
+  int populate_requests_ = 0;
   std::vector<Appended> appended_;
   std::vector<int64_t> timestamps_;  // Of offsets kBase, kBase + 1, ...
 };
@@ -246,6 +250,26 @@ TEST_CASE("Segment: batches are read back in place, found by every offset", "[se
   CHECK(Unwrap(segment->Read(batches[3].position, want + batches[10].bytes.size() - 1)).size() ==
         want);
   CHECK(Unwrap(segment->Read(0, 1 << 30)).size() == segment->size());
+}
+
+TEST_CASE("Segment: written through its file, nothing asks to fault pages in", "[segment]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
+  const bool write_through_file = GENERATE(false, true);
+  INFO(t.name() << (write_through_file ? ", appended by write" : ""));
+  SegmentOptions options = SmallOptions();
+  options.populate_ahead = 64 << 10;
+  options.write_through_file = write_through_file;
+  std::mt19937_64 rng(7);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+  SegmentWriter writer(*segment);
+  Fill(writer, 200 << 10, rng);
+  // Its mapping is read-only: prefaulting it for writing would fault.
+  if (write_through_file) {
+    CHECK(writer.populate_requests() == 0);
+  } else {
+    CHECK(writer.populate_requests() > 0);
+  }
+  CheckContent(*segment, writer);
 }
 
 TEST_CASE("Segment: OffsetForTimestamp agrees with a scan of every record", "[segment]") {
