@@ -195,8 +195,10 @@ enum class Durability {
   // Nothing beyond the process: the record is in the log's memory. On a log
   // on disk this behaves as kProcessCrash.
   kMemory,
-  // A crash of the process: the record is in the shared mapping of the
-  // segment file, and the kernel writes it to disk even if the process dies.
+  // A crash of the process: the record is in the segment file's page cache
+  // (written through its shared mapping, or with pwritev under
+  // append_by_write), and the kernel writes it to disk even if the process
+  // dies.
   kProcessCrash,
   // A loss of power or a kernel crash: the record was synced to the device.
   // Concurrent senders share each sync (group commit).
