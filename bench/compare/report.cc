@@ -120,7 +120,9 @@ void Summary(const ReportInput& in, std::string* out) {
           if (rills.size() > 1) absl::StrAppend(&what, " · ", rill->name);
           absl::StrAppend(&what, " · ", m.label, " (", m.unit, ")");
           const std::optional<double> mine = in.results->Median(w.id, rill->name, m.key);
-          absl::StrAppend(out, "| ", what, " | **", mine ? Num(*mine * m.scale) : "error", "** |");
+          const SubjectResults* r = in.results->Find(w.id, rill->name);
+          const char* missing = r != nullptr && !r->errors.empty() ? "error" : "not run";
+          absl::StrAppend(out, "| ", what, " | **", mine ? Num(*mine * m.scale) : missing, "** |");
           for (const std::string& column : peers) {
             ColumnValue v = BestOf(w, group, column, m, *in.results);
             if (!v.value) {

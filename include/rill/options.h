@@ -126,16 +126,22 @@ struct RILL_EXPORT TopicConfig {
 // them (a first write to a page costs a page fault of several µs; a write to
 // a page already mapped, a memcpy).
 enum class Prefault {
+  // Whichever suits the writer's pace, judged over each MiB it appends:
+  // kWriter while a partition takes less than 64 MB/s (about half a million
+  // 100-byte records a second), kBackground while it takes more. A paced
+  // producer spends a few µs of its idle time after each 8 KiB it appends,
+  // and no thread preempts a busy-polling consumer; a producer appending
+  // flat out keeps its memcpy speed. With background_threads = 0, kWriter.
+  kAuto,
   // A background thread, 32 MiB ahead of the writer: appends stay a memcpy.
-  // That work (tens of ms per 32 MiB) needs a core: where none is idle, it
+  // That work (tens of ms per 16 MiB) needs a core: where none is idle, it
   // preempts whatever runs there -- a busy-polling consumer on a two-core
   // machine stalls for milliseconds at a time.
   kBackground,
-  // The appending thread itself, 256 KiB ahead, in steps of about 0.1 ms
-  // once per 128 KiB appended: no prefaulting behind the writer's back, and
-  // every other append a plain memcpy. For the lowest tail latency where no core is spare; costs
-  // the producer that CPU time (about a third of its throughput when it
-  // appends flat out).
+  // The appending thread itself, up to 256 KiB ahead, two pages (a few µs)
+  // after each 8 KiB it appends, once the append is visible to consumers.
+  // No prefaulting behind the writer's back; costs the producer that CPU
+  // time (about a third of its throughput when it appends flat out).
   kWriter,
 };
 
@@ -170,7 +176,7 @@ struct RILL_EXPORT LogOptions {
   // Who faults in segment pages ahead of writers (see Prefault). With
   // background_threads = 0, kBackground means nobody: each first write to a
   // page faults.
-  Prefault prefault = Prefault::kBackground;
+  Prefault prefault = Prefault::kAuto;
 
   // How appends reach a segment's file.
   //   false: each batch is copied through a writable shared mapping of the

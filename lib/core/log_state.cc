@@ -18,10 +18,6 @@ namespace {
 
 // Grow a segment's file this much at a time (or the whole segment if smaller).
 constexpr uint64_t kAllocationChunk = 16u << 20;
-// How far ahead of itself a writer faults pages in with Prefault::kWriter:
-// steps of half of it, small enough not to show in a send's latency.
-constexpr uint64_t kWriterPrefault = 256u << 10;
-
 void Add(RecoveryReport* total, const RecoveryReport& r) {
   total->partitions_recovered += r.partitions_recovered;
   total->segments_checked += r.segments_checked;
@@ -132,9 +128,11 @@ PartitionLogOptions LogState::PartitionOptions(const TopicConfig& config) {
   }
   if (options_.append_by_write) {
     o.segment.write_through_file = true;
-  } else if (options_.prefault == Prefault::kWriter) {
-    o.segment.populate_on_writer = true;
-    o.segment.populate_ahead = kWriterPrefault;
+  } else if (options_.prefault == Prefault::kWriter ||
+             (options_.prefault == Prefault::kAuto && options_.background_threads == 0)) {
+    o.segment.populator = Populator::kWriter;
+  } else if (options_.prefault == Prefault::kAuto) {
+    o.segment.populator = Populator::kByRate;
   }
   retention::SizeAllocations(limit, &o.segment);
   o.segment_ms = config.segment_ms;

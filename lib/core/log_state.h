@@ -65,9 +65,7 @@ class Partition {
     if (account_ != nullptr) {
       if (absl::Status s = account_->Admit(*log_, batch.size()); !s.ok()) return s;
     }
-    absl::StatusOr<AppendResult> result = log_->Append(batch);
-    if (result.ok()) notifier_.Notify();
-    return result;
+    return log_->Append(batch, [this] { notifier_.Notify(); });
   }
 
  private:

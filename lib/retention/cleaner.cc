@@ -222,7 +222,7 @@ absl::StatusOr<uint64_t> CleaningJob::WriteSome(uint64_t budget) {
       return absl::ResourceExhaustedError(
           absl::StrCat("the compacted copy of ", segment.path(), " outgrew its segment"));
     }
-    bool populate = false;
+    PopulateRequest populate;  // None: the copy has populate_ahead 0.
     RETURN_IF_ERROR(copy_->Append(out.bytes, written, /*append_time_ms=*/-1, now_ms_, &populate));
   }
   position_ += used;

@@ -274,7 +274,8 @@ uint64_t PartitionLog::size_bytes() const {
   return total;
 }
 
-absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
+absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch,
+                                                  absl::FunctionRef<void()> published) {
   BatchHeader h;
   // Bytes that are not a batch are the caller's mistake (kInvalidArgument),
   // whatever CheckBatchHeader calls them; only a CRC mismatch is kDataLoss.
@@ -307,16 +308,15 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch) {
     RETURN_IF_ERROR(RollLocked());
   }
   const int64_t append_time = settings_.log_append_time ? now : -1;
-  bool populate = false;
+  PopulateRequest populate = PopulateRequest::kNone;
   RETURN_IF_ERROR(active_->Append(batch, h, append_time, now, &populate));
   recovery_point_current_ = false;
   end_offset_.store(h.last_offset() + 1, std::memory_order_release);
-  if (populate) {
-    if (active_->populates_on_writer()) {
-      active_->PopulateAhead();
-    } else if (options_.background != nullptr) {
-      options_.background->Schedule([segment = active_] { segment->PopulateAhead(); });
-    }
+  published();
+  if (populate == PopulateRequest::kWriter) {
+    active_->PopulateOnWriter(batch.size());
+  } else if (populate == PopulateRequest::kBackground && options_.background != nullptr) {
+    options_.background->Schedule([segment = active_] { segment->PopulateAhead(); });
   }
   return AppendResult{h.base_offset, h.last_offset(), append_time};
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "rill/clock.h"
 #include "rill/log_sink.h"
@@ -120,7 +121,11 @@ class PartitionLog {
   // kInvalidArgument (not one well-formed batch, or larger than
   // max_batch_bytes), kDataLoss (CRC mismatch, if checked),
   // kResourceExhausted (device full), kFailedPrecondition (closed).
-  absl::StatusOr<AppendResult> Append(std::span<const char> batch);
+  // `published` runs once the batch is visible to readers, before the
+  // append goes on to fault in pages ahead (Populator::kWriter), so a
+  // reader woken there does not wait for that.
+  absl::StatusOr<AppendResult> Append(
+      std::span<const char> batch, absl::FunctionRef<void()> published = [] {});
 
   // start_offset(): the first offset still in the log.
   int64_t start_offset() const;

@@ -42,8 +42,13 @@ uint64_t EndOfNonZero(const char* data, uint64_t from, uint64_t end) {
 // it read-only, so nothing may fault its pages in for writing.
 SegmentOptions Effective(SegmentOptions options) {
   if (options.write_through_file) options.populate_ahead = 0;
+  options.writer_populate_ahead = std::min(options.writer_populate_ahead, options.populate_ahead);
   return options;
 }
+
+// Up to a multiple of 4 KiB, so that a writer's steps do not fault the
+// same page twice (larger pages are only faulted a little more often).
+uint64_t RoundUpToPage(uint64_t n) { return (n + 4095) & ~uint64_t{4095}; }
 
 }  // namespace
 
@@ -353,7 +358,7 @@ bool Segment::RoomFor(size_t n, int64_t last_offset) const {
 }
 
 absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& header,
-                             int64_t append_time_ms, int64_t now_ms, bool* populate) {
+                             int64_t append_time_ms, int64_t now_ms, PopulateRequest* populate) {
   const uint64_t position = size_.load(std::memory_order_relaxed);
   const uint64_t end = position + batch.size();
   RETURN_IF_ERROR(log_->EnsureAllocated(end, options_.allocation_chunk));
@@ -392,13 +397,55 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   }
   size_.store(end, std::memory_order_release);
 
-  if (options_.populate_ahead > 0 &&
-      end + options_.populate_ahead / 2 > populated_.load(std::memory_order_relaxed) &&
-      populated_.load(std::memory_order_relaxed) < options_.max_bytes &&
-      !populate_pending_.exchange(true, std::memory_order_acq_rel)) {
-    *populate = true;
-  }
+  *populate = NextPopulate(end, now_ms);
   return absl::OkStatus();
+}
+
+PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
+  const uint64_t populated = populated_.load(std::memory_order_relaxed);
+  if (options_.populate_ahead == 0 || populated >= options_.max_bytes) {
+    return PopulateRequest::kNone;
+  }
+  bool background = options_.populator == Populator::kBackground;
+  if (options_.populator == Populator::kByRate) {
+    if (pace_mark_ms_ < 0) {
+      pace_mark_ = end;
+      pace_mark_ms_ = now_ms;
+    } else if (end - pace_mark_ >= kFastWriterWindow) {
+      fast_writer_ = now_ms - pace_mark_ms_ <= kFastWriterMillis;
+      pace_mark_ = end;
+      pace_mark_ms_ = now_ms;
+    }
+    background = fast_writer_;
+  }
+  if (background) {
+    if (end + options_.populate_ahead / 2 > populated &&
+        !populate_pending_.exchange(true, std::memory_order_acq_rel)) {
+      return PopulateRequest::kBackground;
+    }
+    return PopulateRequest::kNone;
+  }
+  // Not while a background task still runs (after a switch of pace): the
+  // two would fault the same pages.
+  if (end + options_.writer_populate_ahead >= populated + kWriterPopulateStep &&
+      !populate_pending_.load(std::memory_order_acquire)) {
+    return PopulateRequest::kWriter;
+  }
+  return PopulateRequest::kNone;
+}
+
+void Segment::PopulateOnWriter(uint64_t appended) {
+  const uint64_t end = size();
+  MutexLock lock(&populate_mu_);
+  if (sealed()) return;
+  // Pages before the end were faulted by the writes themselves.
+  const uint64_t from = std::max(populated_.load(std::memory_order_relaxed), end);
+  const uint64_t to =
+      std::min({options_.max_bytes, RoundUpToPage(end + options_.writer_populate_ahead),
+                RoundUpToPage(from + appended + kWriterPopulateStep)});
+  if (to <= from || !log_->EnsureAllocated(to, options_.allocation_chunk).ok()) return;
+  log_->Populate(from, to);
+  populated_.store(to, std::memory_order_relaxed);
 }
 
 void Segment::PopulateAhead() {
@@ -412,9 +459,7 @@ void Segment::PopulateAhead() {
   }
   if (allocated) {
     uint64_t from = populated_.load(std::memory_order_relaxed);
-    if (options_.populate_on_writer) {
-      from = std::max(from, size());  // The writer itself: no race with it.
-    } else if (from < size() + kPopulateStep) {
+    if (from < size() + kPopulateStep) {
       // Fallen behind: leave the next pages to the writer's own faults
       // rather than fault the same pages as it.
       from = std::min(target, size() + kWriterLead);

@@ -4,8 +4,10 @@
 //
 // The active segment is grown ahead of the writer: the .log is allocated in
 // chunks (fallocate) and the pages ahead of the write position are faulted
-// in on a background thread (PopulateAhead), so appends are a memcpy into
-// pages that are already mapped. With SegmentOptions::write_through_file,
+// in -- by a background task (PopulateAhead), by the writer itself a few
+// pages at a time (PopulateOnWriter), or by whichever suits the writer's
+// pace (SegmentOptions::populator) -- so appends are a memcpy into pages
+// that are already mapped. With SegmentOptions::write_through_file,
 // appends are a pwritev into the page cache instead and the mapping only
 // reads. A sealed segment is trimmed to its data and only read.
 //
@@ -35,6 +37,34 @@
 
 namespace rill {
 
+// Who faults in the pages ahead of a segment's writer.
+enum class Populator {
+  // A background task, populate_ahead ahead of the writer, scheduled each
+  // time the writer has used half of that lead.
+  kBackground,
+  // The writer itself, right after an append, writer_populate_ahead ahead
+  // of it, a few pages at a time (kWriterPopulateStep): each step costs the
+  // writer microseconds, not a burst of milliseconds.
+  kWriter,
+  // The writer as kWriter while it appends slower than kFastWriterWindow
+  // bytes in kFastWriterMillis, a background task as kBackground while it
+  // appends faster. A paced writer has idle time between appends to spend on
+  // faulting pages; a flat-out one has none, and a spare core may.
+  kByRate,
+};
+
+// The steps and thresholds of Populator::kWriter and kByRate.
+inline constexpr uint64_t kWriterPopulateStep = 8 << 10;
+inline constexpr uint64_t kFastWriterWindow = 1 << 20;
+inline constexpr int64_t kFastWriterMillis = 16;
+
+// What an Append asks of its caller.
+enum class PopulateRequest {
+  kNone,
+  kWriter,      // Call PopulateOnWriter() now.
+  kBackground,  // Schedule PopulateAhead() on a background thread.
+};
+
 struct SegmentOptions {
   // Largest size of a segment's .log (Kafka's segment.bytes).
   uint64_t max_bytes = 1ull << 30;
@@ -44,11 +74,13 @@ struct SegmentOptions {
   uint64_t max_index_bytes = 10u << 20;
   // The .log grows by this much at a time.
   uint64_t allocation_chunk = 16u << 20;
-  // How far ahead of the writer pages are faulted in; 0 turns it off.
+  // How far ahead of the writer a background task faults pages in; 0 turns
+  // all faulting ahead off, whoever would do it.
   uint64_t populate_ahead = 32u << 20;
-  // Whether the writer faults them in itself (PartitionLog::Append calls
-  // PopulateAhead inline), rather than a background task.
-  bool populate_on_writer = false;
+  // How far ahead of itself the writer faults pages in (at most
+  // populate_ahead).
+  uint64_t writer_populate_ahead = 256u << 10;
+  Populator populator = Populator::kBackground;
   // Whether appends write batches into the .log with File::WritevAt (the
   // page cache, as write() does) rather than copy them through a writable
   // mapping. The .log is then mapped read-only, for readers, and nothing is
@@ -162,15 +194,22 @@ class Segment {
   // (`header`) already carries its final baseOffset, to the end of the log,
   // adds index entries and publishes it. Writer only. If append_time_ms >= 0
   // the copy is stamped with it (LogAppendTime) and re-CRCed. On error
-  // (kResourceExhausted: device full) nothing is published. Returns true in
-  // *populate when the caller should schedule PopulateAhead().
+  // (kResourceExhausted: device full) nothing is published. *populate says
+  // who should now fault in pages ahead of the writer, if anyone; `now_ms`
+  // times the writer's pace for Populator::kByRate.
   absl::Status Append(std::span<const char> batch, const BatchHeader& header,
-                      int64_t append_time_ms, int64_t now_ms, bool* populate);
+                      int64_t append_time_ms, int64_t now_ms, PopulateRequest* populate);
 
-  // PopulateAhead(): allocates and faults in the pages ahead of the writer.
-  // Safe from any thread, alongside appends; a no-op once sealed.
+  // PopulateAhead(): allocates and faults in the pages up to populate_ahead
+  // ahead of the writer. Safe from any thread, alongside appends; a no-op
+  // once sealed.
   void PopulateAhead();
-  bool populates_on_writer() const { return options_.populate_on_writer; }
+  // PopulateOnWriter(appended): the writer, after an append of `appended`
+  // bytes that returned PopulateRequest::kWriter, allocates and faults in
+  // the pages up to writer_populate_ahead ahead of itself -- at most
+  // `appended` plus kWriterPopulateStep bytes of them, so the lead builds up
+  // over appends rather than in one long call. Writer only.
+  void PopulateOnWriter(uint64_t appended);
 
   // FindBatch(offset): position of the first batch whose last offset is at
   // or past `offset`, or size() if none is. kDataLoss if a header on the way
@@ -234,6 +273,9 @@ class Segment {
   // TimeEntryHolds(i): whether time-index entry i is true of the batches
   // after entry i-1, up to its offset: none has a later timestamp.
   absl::StatusOr<bool> TimeEntryHolds(size_t i) const;
+  // NextPopulate(end, now_ms): who should fault in pages ahead, now that the
+  // writer has reached `end`. Writer only.
+  PopulateRequest NextPopulate(uint64_t end, int64_t now_ms);
   // Whether a scan stopped only at zeros: space allocated ahead of a writer.
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
@@ -283,6 +325,11 @@ class Segment {
   // Writer state.
   uint64_t bytes_since_index_ = 0;
   int64_t first_append_ms_ = -1;
+  // Populator::kByRate: where and when the current kFastWriterWindow began,
+  // and whether the writer filled the last one in kFastWriterMillis.
+  uint64_t pace_mark_ = 0;
+  int64_t pace_mark_ms_ = -1;
+  bool fast_writer_ = false;
 
   // Serialises PopulateAhead with itself and with Seal/Truncate.
   Mutex populate_mu_;

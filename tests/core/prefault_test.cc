@@ -2,14 +2,18 @@
 // LogOptions::append_by_write, with which nobody does. Seen
 // from outside, through /proc/self/smaps: how much of the active segment's
 // mapping is resident compared with what was appended.
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "rill/rill.h"
+#include "testutil/fake_clock.h"
 #include "testutil/status.h"
 #include "testutil/temp_dir.h"
 
@@ -62,58 +66,103 @@ int64_t ResidentBytes(const std::string& suffix) {
 
 constexpr char kActiveLog[] = "/t-0/00000000000000000000.log";
 
-// Appends about `bytes` of records to partition 0 of topic "t" and returns
-// the bytes of its active segment that are resident. The permissions of its
-// mapping go to *permissions if not null.
-int64_t ResidentAfterAppending(const LogOptions& options, int64_t bytes,
-                               std::string* permissions = nullptr) {
+// What an append left behind: bytes of the active segment resident, and
+// bytes of batches in it.
+struct Residency {
+  int64_t resident = 0;
+  int64_t data = 0;
+  // ahead(): resident bytes past the data.
+  int64_t ahead() const { return resident - data; }
+};
+
+// Appends `records` records of 1000 bytes to partition 0 of topic "t", one
+// batch each. `each` runs before each record is sent. With
+// `wait_for_ahead`, waits up to 30 s for that many bytes to be resident
+// past the data (a background thread faulting them in). The permissions of
+// the mapping go to *permissions if not null.
+Residency ResidentAfterAppending(const LogOptions& options, int records,
+                                 const std::function<void()>& each = nullptr,
+                                 int64_t wait_for_ahead = 0, std::string* permissions = nullptr) {
   testing::TempDir dir;
   auto log = testing::Unwrap(Log::Open(dir.Join("log"), options));
   REQUIRE_OK(log->CreateTopic("t"));
   Producer producer(*log);
   const std::string value(1000, 'v');
-  for (int64_t written = 0; written < bytes; written += 1000) {
-    REQUIRE_OK(producer.SendAsync("t", {.value = value, .partition = 0}));
+  for (int i = 0; i < records; ++i) {
+    if (each) each();
+    REQUIRE_OK(producer.Send("t", {.value = value, .partition = 0}).status());
   }
-  REQUIRE_OK(producer.Flush());
-  const int64_t resident = ResidentBytes(kActiveLog);
+  Residency r;
+  r.data = static_cast<int64_t>(testing::Unwrap(log->DescribeTopic("t")).partitions[0].bytes);
+  r.resident = ResidentBytes(kActiveLog);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (r.ahead() < wait_for_ahead && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    r.resident = ResidentBytes(kActiveLog);
+  }
   if (permissions != nullptr) *permissions = MappingPermissions(kActiveLog);
   REQUIRE_OK(log->Close());
-  return resident;
+  INFO("resident " << r.resident << ", data " << r.data);
+  return r;
+}
+
+// The writer's lead: 256 KiB, less at most one step of 8 KiB, plus the
+// rounding of either end to a page.
+void CheckWriterLead(const Residency& r) {
+  INFO("resident " << r.resident << ", data " << r.data);
+  CHECK(r.ahead() >= (248 << 10) - 4096);
+  CHECK(r.ahead() <= (256 << 10) + 4096);
 }
 
 TEST_CASE("Prefault::kWriter: the writer faults in pages ahead of itself", "[prefault]") {
-  constexpr int64_t kAppended = 1 << 20;
-  const int64_t resident =
-      ResidentAfterAppending({.background_threads = 0, .prefault = Prefault::kWriter}, kAppended);
-  INFO("resident " << resident);
-  // Between 128 and 256 KiB ahead of the end, in steps of 128 KiB.
-  CHECK(resident >= kAppended + (128 << 10));
-  CHECK(resident <= kAppended + (512 << 10));
+  // With a background thread too, which must stay out of it.
+  const int threads = GENERATE(0, 1);
+  INFO("background threads " << threads);
+  CheckWriterLead(
+      ResidentAfterAppending({.background_threads = threads, .prefault = Prefault::kWriter}, 1000));
+}
+
+TEST_CASE("Prefault::kAuto: a paced writer faults in its own pages, a fast one has help",
+          "[prefault]") {
+  constexpr int kRecords = 4000;  // About 4 MiB: four windows of pace.
+  testing::FakeClock clock(1'700'000'000'000);
+  SECTION("paced: the clock moves 1 ms per record, 1 MB/s") {
+    CheckWriterLead(ResidentAfterAppending({.clock = &clock, .background_threads = 1}, kRecords,
+                                           [&] { clock.Advance(1); }));
+  }
+  SECTION("flat out: the clock stands still") {
+    // The background thread goes 32 MiB ahead, in its own time: far past
+    // the writer's 256 KiB.
+    const Residency r = ResidentAfterAppending({.clock = &clock, .background_threads = 1}, kRecords,
+                                               nullptr, /*wait_for_ahead=*/8 << 20);
+    INFO("resident " << r.resident << ", data " << r.data);
+    CHECK(r.ahead() >= (8 << 20));
+  }
+  SECTION("no background thread: the writer, whatever its pace") {
+    CheckWriterLead(ResidentAfterAppending({.clock = &clock, .background_threads = 0}, kRecords));
+  }
 }
 
 TEST_CASE("Prefault::kBackground with no background thread: nothing ahead", "[prefault]") {
-  constexpr int64_t kAppended = 1 << 20;
-  const int64_t resident = ResidentAfterAppending(
-      {.background_threads = 0, .prefault = Prefault::kBackground}, kAppended);
-  INFO("resident " << resident);
-  CHECK(resident >= kAppended);
-  CHECK(resident < kAppended + (64 << 10));  // The batch being written, at most.
+  const Residency r =
+      ResidentAfterAppending({.background_threads = 0, .prefault = Prefault::kBackground}, 1000);
+  INFO("resident " << r.resident << ", data " << r.data);
+  CHECK(r.resident >= r.data);
+  CHECK(r.ahead() < 4096);  // The rest of the last page, at most.
 }
 
 TEST_CASE("append_by_write: the active segment is mapped read-only, nothing faulted in",
           "[prefault]") {
-  constexpr int64_t kAppended = 1 << 20;
   std::string permissions;
   // With the background thread that would prefault a mapped writer's pages.
-  const int64_t resident = ResidentAfterAppending(
-      {.background_threads = 1, .append_by_write = true}, kAppended, &permissions);
-  INFO("resident " << resident << ", permissions " << permissions);
+  const Residency r = ResidentAfterAppending({.background_threads = 1, .append_by_write = true},
+                                             1000, nullptr, 0, &permissions);
+  INFO("resident " << r.resident << ", permissions " << permissions);
   CHECK(permissions == "r--s");
-  CHECK(resident == 0);  // No reader has touched it.
+  CHECK(r.resident == 0);  // No reader has touched it.
 
   // Mapped writes, for contrast: a writable mapping.
-  ResidentAfterAppending({.background_threads = 0}, kAppended, &permissions);
+  ResidentAfterAppending({.background_threads = 0}, 1000, nullptr, 0, &permissions);
   CHECK(permissions == "rw-s");
 }
 

@@ -54,7 +54,7 @@ absl::Status MergeVerbatim(PartitionLog& log, size_t count) {
     for (uint64_t p = 0; p < s.size();) {
       BatchHeader h;
       if (absl::Status st = CheckBatchHeader({s.data() + p, s.size() - p}, &h); !st.ok()) return st;
-      bool populate;
+      PopulateRequest populate;
       if (absl::Status st = (*copy)->Append({s.data() + p, h.size()}, h, -1, 0, &populate);
           !st.ok()) {
         return st;

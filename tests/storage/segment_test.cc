@@ -82,9 +82,14 @@ class SegmentWriter {
     Appended a{first, h.last_offset(), segment_->size(), std::string(bytes.data(), bytes.size()),
                h.max_timestamp};
     SetBaseOffset(a.bytes.data(), first);
-    bool populate = false;
-    REQUIRE_OK(segment_->Append(bytes, h, /*append_time_ms=*/-1, /*now_ms=*/0, &populate));
-    if (populate) ++populate_requests_;
+    PopulateRequest populate = PopulateRequest::kNone;
+    REQUIRE_OK(segment_->Append(bytes, h, /*append_time_ms=*/-1, now_ms_, &populate));
+    if (populate == PopulateRequest::kWriter) {
+      ++writer_populates_;
+      segment_->PopulateOnWriter(bytes.size());  // As PartitionLog does.
+    } else if (populate == PopulateRequest::kBackground) {
+      ++background_populates_;  // Never run: the segment waits for it.
+    }
     appended_.push_back(std::move(a));
     return appended_.back();
   }
@@ -93,8 +98,12 @@ class SegmentWriter {
     return appended_.empty() ? segment_->base_offset() : appended_.back().last_offset + 1;
   }
   const std::vector<Appended>& appended() const { return appended_; }
-  // populate_requests(): how many appends asked for PopulateAhead.
-  int populate_requests() const { return populate_requests_; }
+  // populate_requests(): how many appends asked anyone to fault pages in.
+  int populate_requests() const { return writer_populates_ + background_populates_; }
+  int writer_populates() const { return writer_populates_; }
+  int background_populates() const { return background_populates_; }
+  // The time appends are made at, for Populator::kByRate.
+  void set_now_ms(int64_t now_ms) { now_ms_ = now_ms; }
   uint64_t end() const {
     return appended_.empty() ? 0 : appended_.back().position + appended_.back().bytes.size();
   }
@@ -120,7 +129,9 @@ class SegmentWriter {
  private:
   Segment* segment_ = nullptr;
   BatchBuilder builder_;
-  int populate_requests_ = 0;
+  int64_t now_ms_ = 0;
+  int writer_populates_ = 0;
+  int background_populates_ = 0;
   std::vector<Appended> appended_;
   std::vector<int64_t> timestamps_;  // Of offsets kBase, kBase + 1, ...
 };
@@ -269,6 +280,46 @@ TEST_CASE("Segment: written through its file, nothing asks to fault pages in", "
   } else {
     CHECK(writer.populate_requests() > 0);
   }
+  CheckContent(*segment, writer);
+}
+
+TEST_CASE(
+    "Segment: Populator::kByRate faults on the writer while it is slow, else in the background",
+    "[segment]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
+  INFO(t.name());
+  SegmentOptions options = SmallOptions();
+  options.max_bytes = 16 << 20;
+  options.allocation_chunk = 1 << 20;
+  options.populate_ahead = 4 << 20;
+  options.populator = Populator::kByRate;
+  std::mt19937_64 rng(11);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+  SegmentWriter writer(*segment);
+
+  // Slow: a millisecond per batch of at most a few KiB, far below a
+  // kFastWriterWindow per kFastWriterMillis.
+  int64_t now_ms = 0;
+  int batches = 0;
+  while (writer.end() < 3 * kFastWriterWindow) {
+    writer.set_now_ms(++now_ms);
+    writer.Append(1 + static_cast<int>(rng() % 20));
+    ++batches;
+  }
+  INFO("slow: " << batches << " batches, " << writer.writer_populates() << " on the writer");
+  CHECK(writer.background_populates() == 0);
+  // Once per kWriterPopulateStep or so, not once per batch.
+  CHECK(writer.writer_populates() >=
+        static_cast<int>(2 * kFastWriterWindow / (4 * kWriterPopulateStep)));
+  CHECK(writer.writer_populates() < batches / 3);
+
+  // Fast: the clock stands still. Within two windows the writer hands the
+  // faulting to one background task (which never runs here, so one).
+  const int on_writer = writer.writer_populates();
+  while (writer.end() < 6 * kFastWriterWindow) writer.Append(1 + static_cast<int>(rng() % 20));
+  CHECK(writer.background_populates() == 1);
+  CHECK(writer.writer_populates() - on_writer <
+        2 * static_cast<int>(kFastWriterWindow / kWriterPopulateStep));
   CheckContent(*segment, writer);
 }
 
@@ -475,7 +526,7 @@ TEST_CASE("Segment: RoomFor bounds size, relative offsets and index space", "[se
       REQUIRE_OK(CheckBatchHeader(batch, &h));
       h.base_offset = next;
       const uint64_t size = segment->size();
-      bool populate = false;
+      PopulateRequest populate;
       status = segment->Append(batch, h, -1, 0, &populate);
       if (status.ok()) {
         ++next;
