@@ -174,24 +174,25 @@ struct RILL_EXPORT LogOptions {
   absl::Duration maintenance_interval = absl::Seconds(30);
 
   // Who faults in segment pages ahead of writers (see Prefault). With
-  // background_threads = 0, kBackground means nobody: each first write to a
-  // page faults.
+  // background_threads = 0, kBackground means nobody: each batch is then
+  // written with pwritev (see append_by_write).
   Prefault prefault = Prefault::kAuto;
 
   // How appends reach a segment's file.
   //   false: each batch is copied through a writable shared mapping of the
-  //     segment, whose pages `prefault` faults in ahead of the writer.
+  //     segment, whose pages `prefault` faults in ahead of the writer -- or,
+  //     if it reaches more than a page past those, written with pwritev.
   //   true: each batch is written into the page cache with pwritev, as
   //     write() does. Segments are mapped read-only, so a stray write
   //     through a pointer cannot reach the log; nothing is prefaulted and
   //     `prefault` is ignored; a consumer faults in the pages it reads.
   // What it survives is the same. Measured on two vCPUs (bench/RESULTS.md):
-  // true appends 1 KiB and 64 KiB values faster, four producers on four
-  // partitions reach twice one producer rather than 1.4x, and no
-  // background thread takes a core from a busy-polling consumer; one
-  // producer of 100-byte records is about 10% slower (it pays for new
-  // pages itself), and replay just after writing about a third slower (its
-  // reader maps the pages).
+  // four producers on four partitions reach twice one producer rather than
+  // about 1.5x, and no background thread takes a core from anyone; one
+  // producer of 100-byte records is about 15% slower (it pays for new pages
+  // itself), and replay just after writing about a third slower (its reader
+  // maps the pages). (With false, a batch that outruns the pages faulted in
+  // ahead is written with pwritev too: that is cheaper than faulting them.)
   bool append_by_write = false;
 };
 

@@ -46,9 +46,11 @@ SegmentOptions Effective(SegmentOptions options) {
   return options;
 }
 
-// Up to a multiple of 4 KiB, so that a writer's steps do not fault the
-// same page twice (larger pages are only faulted a little more often).
-uint64_t RoundUpToPage(uint64_t n) { return (n + 4095) & ~uint64_t{4095}; }
+// The page size populating works in: a writer's steps end on multiples of
+// it, so that they do not fault the same page twice (larger pages are only
+// faulted a little more often).
+constexpr uint64_t kPopulatePage = 4096;
+uint64_t RoundUpToPage(uint64_t n) { return (n + kPopulatePage - 1) & ~(kPopulatePage - 1); }
 
 }  // namespace
 
@@ -362,7 +364,7 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   const uint64_t position = size_.load(std::memory_order_relaxed);
   const uint64_t end = position + batch.size();
   RETURN_IF_ERROR(log_->EnsureAllocated(end, options_.allocation_chunk));
-  if (options_.write_through_file) {
+  if (WritesThroughFile(end)) {
     char head[batch::kHeaderSize];
     CopyStampedHeader(batch, header.base_offset, append_time_ms, head);
     const std::string_view pieces[] = {{head, sizeof(head)},
@@ -399,6 +401,17 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
 
   *populate = NextPopulate(end, now_ms);
   return absl::OkStatus();
+}
+
+bool Segment::WritesThroughFile(uint64_t end) const {
+  if (options_.write_through_file) return true;
+  // A batch that reaches more than a page past the pages faulted in ahead:
+  // whoever faults them has fallen behind a writer that appends faster than
+  // pages fault. pwritev fills fresh page-cache pages for much less than the
+  // write faults of a copy through the mapping would cost (about 2x on the
+  // machines rill is developed on), and makes no page-table entries.
+  return options_.populate_ahead > 0 &&
+         end > populated_.load(std::memory_order_relaxed) + kPopulatePage;
 }
 
 PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {

@@ -7,9 +7,10 @@
 // in -- by a background task (PopulateAhead), by the writer itself a few
 // pages at a time (PopulateOnWriter), or by whichever suits the writer's
 // pace (SegmentOptions::populator) -- so appends are a memcpy into pages
-// that are already mapped. With SegmentOptions::write_through_file,
-// appends are a pwritev into the page cache instead and the mapping only
-// reads. A sealed segment is trimmed to its data and only read.
+// that are already mapped. A batch that outruns those pages is written
+// with pwritev instead. With SegmentOptions::write_through_file, every
+// append is a pwritev into the page cache and the mapping only reads. A sealed segment is trimmed
+// to its data and only read.
 //
 // Thread-safety: one writer (Append, Seal, Truncate -- the PartitionLog's
 // append lock serialises them) runs alongside any number of readers. A
@@ -273,6 +274,9 @@ class Segment {
   // TimeEntryHolds(i): whether time-index entry i is true of the batches
   // after entry i-1, up to its offset: none has a later timestamp.
   absl::StatusOr<bool> TimeEntryHolds(size_t i) const;
+  // WritesThroughFile(end): whether the batch that ends at `end` is written
+  // with pwritev rather than copied through the mapping.
+  bool WritesThroughFile(uint64_t end) const;
   // NextPopulate(end, now_ms): who should fault in pages ahead, now that the
   // writer has reached `end`. Writer only.
   PopulateRequest NextPopulate(uint64_t end, int64_t now_ms);
