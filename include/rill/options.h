@@ -128,10 +128,13 @@ struct RILL_EXPORT TopicConfig {
 enum class Prefault {
   // Whichever suits the writer's pace, judged over each MiB it appends:
   // kWriter while a partition takes less than 64 MB/s (about half a million
-  // 100-byte records a second), kBackground while it takes more. A paced
-  // producer spends a few µs of its idle time after each 8 KiB it appends,
-  // and no thread preempts a busy-polling consumer; a producer appending
-  // flat out keeps its memcpy speed. With background_threads = 0, kWriter.
+  // 100-byte records a second), kBackground while it takes more and a core
+  // is spare -- fewer partitions append that fast than the process has CPUs
+  // -- and nobody while none is (each batch is then written with pwritev,
+  // which costs less than faulting). A paced producer spends a few µs of its
+  // idle time after each 8 KiB it appends, and no thread preempts a
+  // busy-polling consumer; a producer appending flat out keeps its memcpy
+  // speed. With background_threads = 0, kWriter.
   kAuto,
   // A background thread, 32 MiB ahead of the writer: appends stay a memcpy.
   // That work (tens of ms per 16 MiB) needs a core: where none is idle, it

@@ -133,6 +133,7 @@ PartitionLogOptions LogState::PartitionOptions(const TopicConfig& config) {
     o.segment.populator = Populator::kWriter;
   } else if (options_.prefault == Prefault::kAuto) {
     o.segment.populator = Populator::kByRate;
+    o.segment.fast_writers = fast_writers_;
   }
   retention::SizeAllocations(limit, &o.segment);
   o.segment_ms = config.segment_ms;

@@ -18,15 +18,16 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "util/mutex.h"
 #include "core/notifier.h"
 #include "retention/disk_account.h"
 #include "retention/maintenance.h"
 #include "rill/log.h"
 #include "rill/options.h"
 #include "rill/record.h"
+#include "storage/fast_writers.h"
 #include "storage/file_system.h"
 #include "storage/partition_log.h"
+#include "util/mutex.h"
 #include "util/task_runner.h"
 
 namespace rill {
@@ -232,6 +233,9 @@ class LogState {
   ManualTaskRunner* manual_ = nullptr;  // background_, when no threads.
   RecoveryReport recovery_;
   const std::shared_ptr<retention::LogAccount> disk_;
+  // Which partitions append flat out, for Prefault::kAuto.
+  const std::shared_ptr<FastWriters> fast_writers_ =
+      std::make_shared<FastWriters>(FastWriters::AvailableCores());
   std::shared_ptr<retention::Maintenance> maintenance_;
 
   std::atomic<bool> closed_{false};

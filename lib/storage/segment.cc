@@ -426,9 +426,15 @@ PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
       pace_mark_ms_ = now_ms;
     } else if (end - pace_mark_ >= kFastWriterWindow) {
       fast_writer_ = now_ms - pace_mark_ms_ <= kFastWriterMillis;
+      if (fast_writer_ && options_.fast_writers != nullptr) {
+        core_spare_ = options_.fast_writers->Report(this, now_ms);
+      }
       pace_mark_ = end;
       pace_mark_ms_ = now_ms;
     }
+    // Fast with no core spare: nobody. Batches past the faulted edge are
+    // written through the file (WritesThroughFile).
+    if (fast_writer_ && !core_spare_) return PopulateRequest::kNone;
     background = fast_writer_;
   }
   if (background) {

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "format/batch_header.h"
 #include "storage/disk_usage.h"
+#include "storage/fast_writers.h"
 #include "storage/mapped_file.h"
 #include "storage/offset_index.h"
 #include "util/mutex.h"
@@ -49,8 +50,9 @@ enum class Populator {
   kWriter,
   // The writer as kWriter while it appends slower than kFastWriterWindow
   // bytes in kFastWriterMillis, a background task as kBackground while it
-  // appends faster. A paced writer has idle time between appends to spend on
-  // faulting pages; a flat-out one has none, and a spare core may.
+  // appends faster and a core is spare (fast_writers), nobody while none is.
+  // A paced writer has idle time between appends to spend on faulting pages;
+  // a flat-out one has none, and a spare core may.
   kByRate,
 };
 
@@ -89,6 +91,10 @@ struct SegmentOptions {
   // page as the write reaches it, with no page-table entry to make or
   // write-protect later.
   bool write_through_file = false;
+  // Populator::kByRate: the log's fast writers. While as many as there are
+  // cores append flat out, none gets a background prefault (no core is
+  // spare for it). Null: always one.
+  std::shared_ptr<FastWriters> fast_writers = nullptr;
   // Each index file grows by this much at a time.
   uint64_t index_allocation_chunk = 64u << 10;
   // Where the growth and trims of the segment's files are counted; null:
@@ -334,6 +340,7 @@ class Segment {
   uint64_t pace_mark_ = 0;
   int64_t pace_mark_ms_ = -1;
   bool fast_writer_ = false;
+  bool core_spare_ = true;  // For a background prefault, when last fast.
 
   // Serialises PopulateAhead with itself and with Seal/Truncate.
   Mutex populate_mu_;
