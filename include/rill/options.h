@@ -191,9 +191,9 @@ struct RILL_EXPORT LogOptions {
   //     `prefault` is ignored; a consumer faults in the pages it reads.
   // What it survives is the same. Measured on two vCPUs (bench/RESULTS.md):
   // four producers on four partitions reach twice one producer rather than
-  // about 1.5x, and no background thread takes a core from anyone; one
-  // producer of 100-byte records is about 15% slower (it pays for new pages
-  // itself), and replay just after writing about a third slower (its reader
+  // about 1.6x, and no background thread takes a core from anyone; one
+  // producer of 100-byte records is about 20% slower (it pays for new pages
+  // itself), and replay just after writing about 40% slower (its reader
   // maps the pages). (With false, a batch that outruns the pages faulted in
   // ahead is written with pwritev too: that is cheaper than faulting them.)
   bool append_by_write = false;
