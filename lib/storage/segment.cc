@@ -16,7 +16,7 @@ namespace {
 // Pages are faulted in this many bytes at a time, so a Seal never waits long.
 constexpr uint64_t kPopulateStep = 1 << 20;
 // When the writer has caught up with the prefaulter, the prefaulter resumes
-// this far ahead of it, so the two fault different pages in parallel instead
+// this far ahead of it, so the two fill different pages in parallel instead
 // of queueing on the same ones.
 constexpr uint64_t kWriterLead = 4 << 20;
 
@@ -457,7 +457,8 @@ void Segment::PopulateOnWriter(uint64_t appended) {
   const uint64_t end = size();
   MutexLock lock(&populate_mu_);
   if (sealed()) return;
-  // Pages before the end were faulted by the writes themselves.
+  // Pages before the end hold appended bytes already, copied through the
+  // mapping (which faulted them) or written through the file.
   const uint64_t from = std::max(populated_.load(std::memory_order_relaxed), end);
   const uint64_t to =
       std::min({options_.max_bytes, RoundUpToPage(end + options_.writer_populate_ahead),
@@ -479,8 +480,9 @@ void Segment::PopulateAhead() {
   if (allocated) {
     uint64_t from = populated_.load(std::memory_order_relaxed);
     if (from < size() + kPopulateStep) {
-      // Fallen behind: leave the next pages to the writer's own faults
-      // rather than fault the same pages as it.
+      // Fallen behind: leave the next pages to the writer (which writes
+      // batches past the faulted edge through the file) rather than fault
+      // the same pages as it.
       from = std::min(target, size() + kWriterLead);
     }
     while (from < target) {
