@@ -23,7 +23,8 @@ TEST_CASE("FastWriters: a core is spare while fewer writers than cores are fast"
   CHECK(writers.Report(&a, 1001));  // The same writer again: still one.
   CHECK_FALSE(writers.Report(&b, 1002));
   CHECK_FALSE(writers.Report(&a, 1003));
-  // A third, with the other two still recent.
+  // A third, while a is still recent (b, last seen at 1002, has just gone
+  // quiet): two fast writers on two cores.
   CHECK_FALSE(writers.Report(&c, 1003 + FastWriters::kRecentMillis));
   // a and b have gone quiet for longer than kRecentMillis: c is alone.
   CHECK(writers.Report(&c, 1003 + FastWriters::kRecentMillis + 1));
