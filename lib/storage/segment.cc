@@ -364,7 +364,7 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   const uint64_t position = size_.load(std::memory_order_relaxed);
   const uint64_t end = position + batch.size();
   RETURN_IF_ERROR(log_->EnsureAllocated(end, options_.allocation_chunk));
-  if (WritesThroughFile(end)) {
+  if (WritesThroughFile(position, end)) {
     char head[batch::kHeaderSize];
     CopyStampedHeader(batch, header.base_offset, append_time_ms, head);
     const std::string_view pieces[] = {{head, sizeof(head)},
@@ -403,15 +403,17 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   return absl::OkStatus();
 }
 
-bool Segment::WritesThroughFile(uint64_t end) const {
+bool Segment::WritesThroughFile(uint64_t position, uint64_t end) const {
   if (options_.write_through_file) return true;
+  if (options_.populate_ahead == 0) return false;
+  // In the gap a lagging background task skipped: nobody faulted it.
+  if (position + kPopulatePage <= faulted_from_.load(std::memory_order_acquire)) return true;
   // A batch that reaches more than a page past the pages faulted in ahead:
   // whoever faults them has fallen behind a writer that appends faster than
   // pages fault. pwritev fills fresh page-cache pages for much less than the
   // write faults of a copy through the mapping would cost (about 2x on the
   // machines rill is developed on), and makes no page-table entries.
-  return options_.populate_ahead > 0 &&
-         end > populated_.load(std::memory_order_relaxed) + kPopulatePage;
+  return end > populated_.load(std::memory_order_relaxed) + kPopulatePage;
 }
 
 PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
@@ -484,6 +486,7 @@ void Segment::PopulateAhead() {
       // batches past the faulted edge through the file) rather than fault
       // the same pages as it.
       from = std::min(target, size() + kWriterLead);
+      faulted_from_.store(from, std::memory_order_release);
     }
     while (from < target) {
       MutexLock lock(&populate_mu_);
@@ -739,6 +742,7 @@ absl::Status Segment::Truncate(uint64_t position) {
     MutexLock lock(&populate_mu_);
     size_.store(std::min(size(), position), std::memory_order_release);
     populated_.store(position, std::memory_order_relaxed);
+    faulted_from_.store(0, std::memory_order_relaxed);
   }
   // Cut the file too, so that recovery cannot find the dropped batches.
   RETURN_IF_ERROR(log_->Trim(position));

@@ -280,9 +280,9 @@ class Segment {
   // TimeEntryHolds(i): whether time-index entry i is true of the batches
   // after entry i-1, up to its offset: none has a later timestamp.
   absl::StatusOr<bool> TimeEntryHolds(size_t i) const;
-  // WritesThroughFile(end): whether the batch that ends at `end` is written
-  // with pwritev rather than copied through the mapping.
-  bool WritesThroughFile(uint64_t end) const;
+  // WritesThroughFile(position, end): whether the batch at [position, end)
+  // is written with pwritev rather than copied through the mapping.
+  bool WritesThroughFile(uint64_t position, uint64_t end) const;
   // NextPopulate(end, now_ms): who should fault in pages ahead, now that the
   // writer has reached `end`. Writer only.
   PopulateRequest NextPopulate(uint64_t end, int64_t now_ms);
@@ -345,7 +345,10 @@ class Segment {
   // Serialises PopulateAhead with itself and with Seal/Truncate.
   Mutex populate_mu_;
   std::atomic<bool> populate_pending_{false};
-  std::atomic<uint64_t> populated_{0};  // Pages before it were faulted in.
+  std::atomic<uint64_t> populated_{0};  // Pages before it were faulted in...
+  // ...from here on: a background task that fell behind the writer resumed
+  // here, and the pages below (down to where the writer was) were not.
+  std::atomic<uint64_t> faulted_from_{0};
 
   mutable Mutex sync_mu_;
   uint64_t synced_ ABSL_GUARDED_BY(sync_mu_) = 0;

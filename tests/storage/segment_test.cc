@@ -348,6 +348,32 @@ TEST_CASE("Segment: a batch past the faulted-in pages is written with pwritev", 
   CheckContent(*segment, w);
 }
 
+TEST_CASE("Segment: the pages a lagging prefaulter skipped are written with pwritev", "[segment]") {
+  TestFs t(FsKind::kMem);
+  SegmentOptions options = SmallOptions();
+  options.max_bytes = 16 << 20;
+  options.allocation_chunk = 1 << 20;
+  options.populate_ahead = 8 << 20;
+  options.populator = Populator::kBackground;
+  std::mt19937_64 rng(13);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+  SegmentWriter w(*segment);
+  Fill(w, 100 << 10, rng);  // Nobody has faulted anything in yet.
+  // The task runs late: behind the writer, it resumes 4 MiB ahead of it.
+  segment->PopulateAhead();
+  const size_t before = w.appended().size();
+  const int64_t writes_before = t.mem()->OperationCount(kMemFsWrite);
+  Fill(w, 3 << 20, rng);  // All within the skipped 4 MiB.
+  CHECK(t.mem()->OperationCount(kMemFsWrite) - writes_before ==
+        static_cast<int64_t>(w.appended().size() - before));
+  // Past the skip, into the pages the task faulted: copies again.
+  Fill(w, (4 << 20) + (200 << 10), rng);
+  const int64_t writes_at_edge = t.mem()->OperationCount(kMemFsWrite);
+  Fill(w, 5 << 20, rng);
+  CHECK(t.mem()->OperationCount(kMemFsWrite) == writes_at_edge);
+  CheckContent(*segment, w);
+}
+
 TEST_CASE("Segment: OffsetForTimestamp agrees with a scan of every record", "[segment]") {
   TestFs t(FsKind::kMem);
   std::mt19937_64 rng(2);
