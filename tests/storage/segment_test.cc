@@ -39,6 +39,17 @@ SegmentOptions SmallOptions() {
                         .populate_ahead = 0};
 }
 
+// Options for a test of who faults pages in: room for several
+// kFastWriterWindows, allocated a MiB at a time.
+SegmentOptions PopulatingOptions(uint64_t populate_ahead, Populator populator) {
+  SegmentOptions options = SmallOptions();
+  options.max_bytes = 16 << 20;
+  options.allocation_chunk = 1 << 20;
+  options.populate_ahead = populate_ahead;
+  options.populator = populator;
+  return options;
+}
+
 // What a test appended to a segment, to check the segment against.
 struct Appended {
   int64_t base_offset;
@@ -288,11 +299,7 @@ TEST_CASE(
     "[segment]") {
   TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
   INFO(t.name());
-  SegmentOptions options = SmallOptions();
-  options.max_bytes = 16 << 20;
-  options.allocation_chunk = 1 << 20;
-  options.populate_ahead = 4 << 20;
-  options.populator = Populator::kByRate;
+  const SegmentOptions options = PopulatingOptions(4 << 20, Populator::kByRate);
   std::mt19937_64 rng(11);
   auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
   SegmentWriter writer(*segment);
@@ -350,11 +357,7 @@ TEST_CASE("Segment: a batch past the faulted-in pages is written with pwritev", 
 
 TEST_CASE("Segment: the pages a lagging prefaulter skipped are written with pwritev", "[segment]") {
   TestFs t(FsKind::kMem);
-  SegmentOptions options = SmallOptions();
-  options.max_bytes = 16 << 20;
-  options.allocation_chunk = 1 << 20;
-  options.populate_ahead = 8 << 20;
-  options.populator = Populator::kBackground;
+  const SegmentOptions options = PopulatingOptions(8 << 20, Populator::kBackground);
   std::mt19937_64 rng(13);
   auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
   SegmentWriter w(*segment);
