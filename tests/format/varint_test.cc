@@ -259,5 +259,27 @@ TEST_CASE("Varint decoders honour max_bytes and accept padded encodings within i
   CHECK(DecodeVarint32(padded.data(), padded.data(), &v) == nullptr);
 }
 
+TEST_CASE("DecodeShortVarint32 agrees with DecodeVarint32 on one and two bytes", "[varint]") {
+  // Every value of one or two bytes, and the first of three, at an exact limit.
+  for (int32_t v = -8193; v <= 8192; ++v) {
+    const std::string e = Encode32(v);
+    const std::unique_ptr<char[]> exact(new char[e.size()]);
+    std::memcpy(exact.get(), e.data(), e.size());
+    const char* const limit = exact.get() + e.size();
+    int32_t got = 0;
+    const char* end = detail::DecodeShortVarint32(exact.get(), limit, &got);
+    if (e.size() <= 2) {
+      REQUIRE(end == limit);
+      REQUIRE(got == v);
+    } else {
+      REQUIRE(end == nullptr);  // Three bytes: the long way.
+    }
+    // Cut short, it never reads at or past its limit.
+    for (size_t cut = 0; cut < e.size(); ++cut) {
+      REQUIRE(detail::DecodeShortVarint32(exact.get(), exact.get() + cut, &got) == nullptr);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rill

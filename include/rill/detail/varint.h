@@ -58,6 +58,24 @@ inline const char* DecodeUnsignedVarint(const char* p, const char* limit, int ma
   return nullptr;
 }
 
+// DecodeShortVarint32(p, limit, &v): DecodeVarint32 for a varint of one or
+// two bytes (-8192 to 8191), the usual length and delta in a record. Returns
+// nullptr for a longer varint, as for one past `limit`: the caller then
+// decodes it the long way.
+inline const char* DecodeShortVarint32(const char* p, const char* limit, int32_t* v) {
+  if (limit - p < 1) return nullptr;
+  const uint32_t b0 = static_cast<uint8_t>(p[0]);
+  if (b0 < 0x80) {
+    *v = ZigZagDecode32(b0);
+    return p + 1;
+  }
+  if (limit - p < 2) return nullptr;
+  const uint32_t b1 = static_cast<uint8_t>(p[1]);
+  if (b1 >= 0x80) return nullptr;
+  *v = ZigZagDecode32((b0 & 0x7f) | (b1 << 7));
+  return p + 2;
+}
+
 // DecodeVarint32 / DecodeVarint64: a zigzag-encoded signed varint, as Kafka's
 // record fields use. Same contract as DecodeUnsignedVarint.
 inline const char* DecodeVarint32(const char* p, const char* limit, int32_t* v) {
