@@ -215,44 +215,34 @@ class RecordDecoder {
     const char* p = DecodeShortVarint32(p_, end_, &length);
     if (p == nullptr || length <= 0 || length > end_ - p) return false;
     const char* const record_end = p + length;
+    Checked c;
     Prefetch(record_end);
     ++p;  // Attributes: unused by Kafka; ignored.
     int32_t timestamp_delta;
-    int64_t timestamp;
     p = DecodeShortVarint32(p, record_end, &timestamp_delta);
     if (p == nullptr ||
-        __builtin_add_overflow(info_.base_timestamp, int64_t{timestamp_delta}, &timestamp)) {
+        __builtin_add_overflow(info_.base_timestamp, int64_t{timestamp_delta}, &c.timestamp)) {
       return false;
     }
-    int32_t offset_delta;
-    p = DecodeShortVarint32(p, record_end, &offset_delta);
-    if (p == nullptr || offset_delta <= last_offset_delta_ ||
-        offset_delta > info_.last_offset_delta) {
+    p = DecodeShortVarint32(p, record_end, &c.offset_delta);
+    if (p == nullptr || c.offset_delta <= last_offset_delta_ ||
+        c.offset_delta > info_.last_offset_delta) {
       return false;
     }
-    int32_t key_size;
-    p = DecodeShortVarint32(p, record_end, &key_size);
-    if (p == nullptr || key_size < -1 || key_size > record_end - p) return false;
-    const char* const key = p;
-    if (key_size > 0) p += key_size;
-    int32_t value_size;
-    p = DecodeShortVarint32(p, record_end, &value_size);
-    if (p == nullptr || value_size < -1 || value_size > record_end - p) return false;
-    const char* const value = p;
-    if (value_size > 0) p += value_size;
+    p = DecodeShortVarint32(p, record_end, &c.key_size);
+    if (p == nullptr || c.key_size < -1 || c.key_size > record_end - p) return false;
+    c.key = p;
+    if (c.key_size > 0) p += c.key_size;
+    p = DecodeShortVarint32(p, record_end, &c.value_size);
+    if (p == nullptr || c.value_size < -1 || c.value_size > record_end - p) return false;
+    c.value = p;
+    if (c.value_size > 0) p += c.value_size;
     // No headers: a count of 0 in the record's last byte.
     if (record_end - p != 1 || *p != 0) return false;
 
-    r->offset_ = info_.base_offset + offset_delta;
-    r->timestamp_ = info_.log_append_time ? info_.max_timestamp : timestamp;
-    r->key_ = key;
-    r->key_size_ = key_size;
-    r->value_ = value;
-    r->value_size_ = value_size;
-    r->headers_ = HeadersView(record_end, record_end, 0);
-    last_offset_delta_ = offset_delta;
-    p_ = record_end;
-    ++decoded_;
+    c.headers = HeadersView(record_end, record_end, 0);
+    c.record_end = record_end;
+    Accept(r, c);
     return true;
   }
 
@@ -270,36 +260,33 @@ class RecordDecoder {
     if (length < 0) return Fail("record length is negative");
     if (length > end_ - p) return Fail("record length runs past the end of the records");
     const char* const record_end = p + length;
+    Checked c;
     if (p == record_end) return Fail("record length 0 leaves no room for its attributes");
     Prefetch(record_end);
     ++p;  // Attributes: unused by Kafka; ignored.
     int64_t timestamp_delta;
     p = DecodeVarint64(p, record_end, &timestamp_delta);
     if (p == nullptr) return Fail("record timestampDelta is not a valid varint");
-    int64_t timestamp;
-    if (__builtin_add_overflow(info_.base_timestamp, timestamp_delta, &timestamp)) {
+    if (__builtin_add_overflow(info_.base_timestamp, timestamp_delta, &c.timestamp)) {
       return Fail("record timestamp overflows: baseTimestamp + timestampDelta");
     }
-    int32_t offset_delta;
-    p = DecodeVarint32(p, record_end, &offset_delta);
+    p = DecodeVarint32(p, record_end, &c.offset_delta);
     if (p == nullptr) return Fail("record offsetDelta is not a valid varint");
-    if (offset_delta < 0) return Fail("record offsetDelta is negative");
-    if (offset_delta <= last_offset_delta_) {
+    if (c.offset_delta < 0) return Fail("record offsetDelta is negative");
+    if (c.offset_delta <= last_offset_delta_) {
       return Fail("record offsetDelta is not above the previous record's");
     }
-    if (offset_delta > info_.last_offset_delta) {
+    if (c.offset_delta > info_.last_offset_delta) {
       return Fail("record offsetDelta is past lastOffsetDelta");
     }
-    int32_t key_size;
-    p = Field(p, record_end, &key_size, kKeyErrors);
+    p = Field(p, record_end, &c.key_size, kKeyErrors);
     if (p == nullptr) return false;
-    const char* const key = p;
-    if (key_size > 0) p += key_size;
-    int32_t value_size;
-    p = Field(p, record_end, &value_size, kValueErrors);
+    c.key = p;
+    if (c.key_size > 0) p += c.key_size;
+    p = Field(p, record_end, &c.value_size, kValueErrors);
     if (p == nullptr) return false;
-    const char* const value = p;
-    if (value_size > 0) p += value_size;
+    c.value = p;
+    if (c.value_size > 0) p += c.value_size;
     int32_t header_count;
     p = DecodeVarint32(p, record_end, &header_count);
     if (p == nullptr) return Fail("record header count is not a valid varint");
@@ -317,16 +304,9 @@ class RecordDecoder {
     }
     if (p != record_end) return Fail("record has bytes left over after its headers");
 
-    r->offset_ = info_.base_offset + offset_delta;
-    r->timestamp_ = info_.log_append_time ? info_.max_timestamp : timestamp;
-    r->key_ = key;
-    r->key_size_ = key_size;
-    r->value_ = value;
-    r->value_size_ = value_size;
-    r->headers_ = HeadersView(headers, record_end, header_count);
-    last_offset_delta_ = offset_delta;
-    p_ = record_end;
-    ++decoded_;
+    c.headers = HeadersView(headers, record_end, header_count);
+    c.record_end = record_end;
+    Accept(r, c);
     return true;
   }
 
@@ -392,6 +372,31 @@ class RecordDecoder {
     if (error == nullptr) return p;
     Fail(error);
     return nullptr;
+  }
+
+  // A record that passed every check, as Accept() takes it.
+  struct Checked {
+    int32_t offset_delta;
+    int64_t timestamp;  // baseTimestamp + timestampDelta.
+    const char* key;
+    int32_t key_size;
+    const char* value;
+    int32_t value_size;
+    HeadersView headers;
+    const char* record_end;
+  };
+  // Accept(r, c): yields the checked record `c` in `r` and moves past it.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Accept(RecordView* r, const Checked& c) {
+    r->offset_ = info_.base_offset + c.offset_delta;
+    r->timestamp_ = info_.log_append_time ? info_.max_timestamp : c.timestamp;
+    r->key_ = c.key;
+    r->key_size_ = c.key_size;
+    r->value_ = c.value;
+    r->value_size_ = c.value_size;
+    r->headers_ = c.headers;
+    last_offset_delta_ = c.offset_delta;
+    p_ = c.record_end;
+    ++decoded_;
   }
 
   // Prefetch(p): records are read in order, and the hardware's prefetcher

@@ -27,6 +27,24 @@ inline constexpr int64_t ZigZagDecode64(uint64_t v) {
   return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
 }
 
+// DecodeShortUnsignedVarint(p, limit, &v): decodes the varint at [p, limit)
+// when it is one or two bytes long (below 16384), the usual length or delta
+// in a record. Returns the byte after it, or nullptr for a longer varint and
+// for one that runs past `limit`. Never reads at or beyond `limit`.
+inline const char* DecodeShortUnsignedVarint(const char* p, const char* limit, uint32_t* v) {
+  if (limit - p < 1) return nullptr;
+  const uint32_t b0 = static_cast<uint8_t>(p[0]);
+  if (b0 < 0x80) {
+    *v = b0;
+    return p + 1;
+  }
+  if (limit - p < 2) return nullptr;
+  const uint32_t b1 = static_cast<uint8_t>(p[1]);
+  if (b1 >= 0x80) return nullptr;
+  *v = (b0 & 0x7f) | (b1 << 7);
+  return p + 2;
+}
+
 // DecodeUnsignedVarint(p, limit, max_bytes, &v): decodes the varint at
 // [p, limit) of at most `max_bytes` (at most 10) bytes. Returns the byte after
 // it, or nullptr when the varint runs past `limit`, is longer than
@@ -34,15 +52,10 @@ inline constexpr int64_t ZigZagDecode64(uint64_t v) {
 // `limit`.
 inline const char* DecodeUnsignedVarint(const char* p, const char* limit, int max_bytes,
                                         uint64_t* v) {
-  if (p < limit && static_cast<signed char>(*p) >= 0) {  // One byte: the usual case.
-    *v = static_cast<uint8_t>(*p);
-    return p + 1;
-  }
-  // Two bytes: lengths of 64 to 8191 (a record of ~100 bytes, its value).
-  if (limit - p >= 2 && static_cast<signed char>(p[1]) >= 0) {
-    *v = (static_cast<uint64_t>(static_cast<uint8_t>(p[0]) & 0x7f)) |
-         (static_cast<uint64_t>(static_cast<uint8_t>(p[1])) << 7);
-    return p + 2;
+  uint32_t short_value;
+  if (const char* next = DecodeShortUnsignedVarint(p, limit, &short_value); next != nullptr) {
+    *v = short_value;
+    return next;
   }
   uint64_t result = 0;
   for (int shift = 0, i = 0; i < max_bytes && p < limit; ++i, shift += 7) {
@@ -59,21 +72,14 @@ inline const char* DecodeUnsignedVarint(const char* p, const char* limit, int ma
 }
 
 // DecodeShortVarint32(p, limit, &v): DecodeVarint32 for a varint of one or
-// two bytes (-8192 to 8191), the usual length and delta in a record. Returns
-// nullptr for a longer varint, as for one past `limit`: the caller then
-// decodes it the long way.
+// two bytes (-8192 to 8191). Returns nullptr for a longer varint, as for one
+// past `limit`: the caller then decodes it the long way.
 inline const char* DecodeShortVarint32(const char* p, const char* limit, int32_t* v) {
-  if (limit - p < 1) return nullptr;
-  const uint32_t b0 = static_cast<uint8_t>(p[0]);
-  if (b0 < 0x80) {
-    *v = ZigZagDecode32(b0);
-    return p + 1;
-  }
-  if (limit - p < 2) return nullptr;
-  const uint32_t b1 = static_cast<uint8_t>(p[1]);
-  if (b1 >= 0x80) return nullptr;
-  *v = ZigZagDecode32((b0 & 0x7f) | (b1 << 7));
-  return p + 2;
+  uint32_t u;
+  p = DecodeShortUnsignedVarint(p, limit, &u);
+  if (p == nullptr) return nullptr;
+  *v = ZigZagDecode32(u);
+  return p;
 }
 
 // DecodeVarint32 / DecodeVarint64: a zigzag-encoded signed varint, as Kafka's
