@@ -402,13 +402,17 @@ absl::Status PartitionLog::Sync() {
       }
       continue;
     }
-    // A sync is running: wait until it ends, then check again (it may not
-    // cover this call's appends, which may have come after it began). Yield
-    // for about a sync's time before sleeping: the device is busy, the CPU
-    // is not, and a sleeping thread takes longer to wake than the next
-    // round of appends takes to gather.
+    // A sync is running, or a leader is gathering callers for one: wait
+    // until it ends, then check again (it may not cover this call's appends,
+    // which may have come after it began). Yield rather than sleep: the
+    // device is busy, the CPU is not, and a sleeping thread takes longer to
+    // wake than the next round of appends takes to gather. Yield for up to
+    // twice the last sync, since a caller that arrives as a gather begins
+    // waits for the gather (at most half a sync) and then the whole sync.
+    // Were it asleep by then, its wake-up would preempt the thread that
+    // leads the next round just as that thread goes to append.
     YieldWhile([&] { return sync_epoch_.load(std::memory_order_acquire) == epoch; },
-               std::min(last_sync_us_.load(std::memory_order_relaxed), kMaxSyncSpinUs));
+               std::min(2 * last_sync_us_.load(std::memory_order_relaxed), kMaxSyncSpinUs));
     SleepWhileEpoch(epoch);
   }
 }
