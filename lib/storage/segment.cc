@@ -52,6 +52,12 @@ SegmentOptions Effective(SegmentOptions options) {
 constexpr uint64_t kPopulatePage = 4096;
 uint64_t RoundUpToPage(uint64_t n) { return (n + kPopulatePage - 1) & ~(kPopulatePage - 1); }
 
+// Whether a batch's records average kLargeRecordBytes or more.
+bool HasLargeRecords(const BatchHeader& h, uint64_t batch_bytes) {
+  return h.records_count > 0 &&
+         batch_bytes >= kLargeRecordBytes * static_cast<uint64_t>(h.records_count);
+}
+
 }  // namespace
 
 Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
@@ -364,6 +370,7 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   const uint64_t position = size_.load(std::memory_order_relaxed);
   const uint64_t end = position + batch.size();
   RETURN_IF_ERROR(log_->EnsureAllocated(end, options_.allocation_chunk));
+  large_records_ = HasLargeRecords(header, batch.size());
   if (WritesThroughFile(position, end)) {
     char head[batch::kHeaderSize];
     CopyStampedHeader(batch, header.base_offset, append_time_ms, head);
@@ -406,6 +413,7 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
 bool Segment::WritesThroughFile(uint64_t position, uint64_t end) const {
   if (options_.write_through_file) return true;
   if (options_.populate_ahead == 0) return false;
+  if (large_records_) return true;
   // In the gap a lagging background task skipped: nobody faulted it.
   if (position + kPopulatePage <= faulted_from_.load(std::memory_order_acquire)) return true;
   // A batch that reaches more than a page past the pages faulted in ahead:
@@ -418,7 +426,7 @@ bool Segment::WritesThroughFile(uint64_t position, uint64_t end) const {
 
 PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
   const uint64_t populated = populated_.load(std::memory_order_relaxed);
-  if (options_.populate_ahead == 0 || populated >= options_.max_bytes) {
+  if (options_.populate_ahead == 0 || populated >= options_.max_bytes || large_records_) {
     return PopulateRequest::kNone;
   }
   bool background = options_.populator == Populator::kBackground;

@@ -61,6 +61,17 @@ inline constexpr uint64_t kWriterPopulateStep = 8 << 10;
 inline constexpr uint64_t kFastWriterWindow = 1 << 20;
 inline constexpr int64_t kFastWriterMillis = 16;
 
+// Whatever the populator, a batch whose records average at least this many
+// bytes is written with pwritev, and nobody faults pages in ahead of it.
+// Such a writer spends its time on bytes, not records: it fills pages faster
+// than another core can fault them in (and zero them) for it, so the two
+// race for the same pages, while pwritev fills each fresh page-cache page
+// once, on the writer's core, without zeroing or mapping it. Measured on two
+// vCPUs (bench/RESULTS.md): 1 KiB and 64 KiB values append 1.2-1.3x faster
+// this way and, read whole, replay as fast; 100-byte values are faster
+// through the prefaulted mapping.
+inline constexpr uint64_t kLargeRecordBytes = 512;
+
 // What an Append asks of its caller.
 enum class PopulateRequest {
   kNone,
@@ -341,6 +352,9 @@ class Segment {
   int64_t pace_mark_ms_ = -1;
   bool fast_writer_ = false;
   bool core_spare_ = true;  // For a background prefault, when last fast.
+  // Whether the last batch's records were large: it was written through the
+  // file, and nobody faults pages in ahead (see kLargeRecordBytes).
+  bool large_records_ = false;
 
   // Serialises PopulateAhead with itself and with Seal/Truncate.
   Mutex populate_mu_;

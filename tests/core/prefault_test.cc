@@ -76,19 +76,25 @@ struct Residency {
   int64_t ahead() const { return resident - data; }
 };
 
-// Appends `records` records of 1000 bytes to partition 0 of topic "t", one
-// batch each. `each` runs before each record is sent. With
+// Values of the records appended: a small record, short of
+// kLargeRecordBytes with its batch's overhead, so that it is copied through
+// the mapping.
+constexpr size_t kValueBytes = 400;
+
+// Appends `records` records of `value_bytes` bytes to partition 0 of topic
+// "t", one batch each. `each` runs before each record is sent. With
 // `wait_for_ahead`, waits up to 30 s for that many bytes to be resident
 // past the data (a background thread faulting them in). The permissions of
 // the mapping go to *permissions if not null.
 Residency ResidentAfterAppending(const LogOptions& options, int records,
                                  const std::function<void()>& each = nullptr,
-                                 int64_t wait_for_ahead = 0, std::string* permissions = nullptr) {
+                                 int64_t wait_for_ahead = 0, std::string* permissions = nullptr,
+                                 size_t value_bytes = kValueBytes) {
   testing::TempDir dir;
   auto log = testing::Unwrap(Log::Open(dir.Join("log"), options));
   REQUIRE_OK(log->CreateTopic("t"));
   Producer producer(*log);
-  const std::string value(1000, 'v');
+  const std::string value(value_bytes, 'v');
   for (int i = 0; i < records; ++i) {
     if (each) each();
     REQUIRE_OK(producer.Send("t", {.value = value, .partition = 0}).status());
@@ -121,14 +127,14 @@ TEST_CASE("Prefault::kWriter: the writer faults in pages ahead of itself", "[pre
   const int threads = GENERATE(0, 1);
   INFO("background threads " << threads);
   CheckWriterLead(
-      ResidentAfterAppending({.background_threads = threads, .prefault = Prefault::kWriter}, 1000));
+      ResidentAfterAppending({.background_threads = threads, .prefault = Prefault::kWriter}, 2500));
 }
 
 TEST_CASE("Prefault::kAuto: a paced writer faults in its own pages, a fast one has help",
           "[prefault]") {
-  constexpr int kRecords = 4000;  // About 4 MiB: four windows of pace.
+  constexpr int kRecords = 10000;  // About 4.7 MiB: four windows of pace.
   testing::FakeClock clock(1'700'000'000'000);
-  SECTION("paced: the clock moves 1 ms per record, 1 MB/s") {
+  SECTION("paced: the clock moves 1 ms per record, 0.5 MB/s") {
     CheckWriterLead(ResidentAfterAppending({.clock = &clock, .background_threads = 1}, kRecords,
                                            [&] { clock.Advance(1); }));
   }
@@ -156,7 +162,7 @@ TEST_CASE("Prefault::kAuto: a paced writer faults in its own pages, a fast one h
 TEST_CASE("Prefault::kBackground with no background thread: nothing ahead, written by pwritev",
           "[prefault]") {
   const Residency r =
-      ResidentAfterAppending({.background_threads = 0, .prefault = Prefault::kBackground}, 1000);
+      ResidentAfterAppending({.background_threads = 0, .prefault = Prefault::kBackground}, 2500);
   INFO("resident " << r.resident << ", data " << r.data);
   CHECK(r.data > (1 << 20));
   // Nothing faults pages in, so every batch that reaches past the first
@@ -169,7 +175,7 @@ TEST_CASE("append_by_write: the active segment is mapped read-only, nothing faul
   std::string permissions;
   // With the background thread that would prefault a mapped writer's pages.
   const Residency r = ResidentAfterAppending({.background_threads = 1, .append_by_write = true},
-                                             1000, nullptr, 0, &permissions);
+                                             2500, nullptr, 0, &permissions);
   INFO("resident " << r.resident << ", permissions " << permissions);
   CHECK(permissions == "r--s");
   CHECK(r.resident == 0);  // No reader has touched it.
@@ -177,6 +183,19 @@ TEST_CASE("append_by_write: the active segment is mapped read-only, nothing faul
   // Mapped writes, for contrast: a writable mapping.
   ResidentAfterAppending({.background_threads = 0}, 1000, nullptr, 0, &permissions);
   CHECK(permissions == "rw-s");
+}
+
+TEST_CASE("Records of 1 KiB and more are written with pwritev, nothing faulted in ahead",
+          "[prefault]") {
+  // Whoever would fault pages in: the writer, or a background thread.
+  const Prefault prefault = GENERATE(Prefault::kWriter, Prefault::kAuto, Prefault::kBackground);
+  INFO("prefault " << static_cast<int>(prefault));
+  std::string permissions;
+  const Residency r = ResidentAfterAppending({.background_threads = 1, .prefault = prefault}, 2000,
+                                             nullptr, 0, &permissions, /*value_bytes=*/1024);
+  CHECK(r.data > (2 << 20));
+  CHECK(permissions == "rw-s");  // Mapped for writing, but not written through it.
+  CHECK(r.resident == 0);
 }
 
 }  // namespace

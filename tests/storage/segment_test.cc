@@ -148,6 +148,13 @@ class SegmentWriter {
 };
 
 // Appends batches of 1..max_records records until `bytes` are in the segment.
+// Whether a batch's records average kLargeRecordBytes or more, so that the
+// segment writes it with pwritev.
+bool HasLargeRecords(const Appended& a) {
+  const auto records = static_cast<uint64_t>(a.last_offset - a.base_offset + 1);
+  return a.bytes.size() >= kLargeRecordBytes * records;
+}
+
 void Fill(SegmentWriter& writer, uint64_t bytes, std::mt19937_64& rng, int max_records = 20) {
   while (writer.end() < bytes) writer.Append(1 + static_cast<int>(rng() % max_records));
 }
@@ -345,13 +352,50 @@ TEST_CASE("Segment: a batch past the faulted-in pages is written with pwritev", 
   Fill(w, 300 << 10, rng);
   if (t.mem() != nullptr) {
     const int64_t writes = t.mem()->OperationCount(kMemFsWrite) - writes_before;
-    // The writer keeps its pages faulted in ahead: every batch is a copy
-    // through the mapping. With nobody faulting (the background task never
-    // runs here), every batch that ends past the first page is a write.
+    // The writer keeps its pages faulted in ahead: every batch but those of
+    // large records is a copy through the mapping. With nobody faulting (the
+    // background task never runs here), every batch that ends past the first
+    // page is a write.
+    int64_t large = 0;
     int64_t past_first_page = 0;
-    for (const Appended& a : w.appended()) past_first_page += a.position + a.bytes.size() > 4096;
-    CHECK(writes == (writer ? 0 : past_first_page));
+    for (const Appended& a : w.appended()) {
+      large += HasLargeRecords(a);
+      past_first_page += HasLargeRecords(a) || a.position + a.bytes.size() > 4096;
+    }
+    CHECK(large > 0);
+    CHECK(writes == (writer ? large : past_first_page));
   }
+  CheckContent(*segment, w);
+}
+
+TEST_CASE("Segment: batches of large records are written with pwritev, faulting nothing ahead",
+          "[segment]") {
+  TestFs t(FsKind::kMem);
+  const Populator populator = GENERATE(Populator::kWriter, Populator::kByRate);
+  INFO((populator == Populator::kWriter ? "kWriter" : "kByRate"));
+  auto segment =
+      Unwrap(Segment::Create(t.fs(), t.root(), kBase, PopulatingOptions(256 << 10, populator)));
+  SegmentWriter w(*segment);
+  std::mt19937_64 rng(17);
+  int large = 0;
+  int small = 0;
+  while (w.end() < (3 << 20)) {
+    const int64_t writes = t.mem()->OperationCount(kMemFsWrite);
+    const int populates = w.populate_requests();
+    const Appended& a = w.Append(1 + static_cast<int>(rng() % 3));
+    if (HasLargeRecords(a)) {
+      ++large;
+      CHECK(t.mem()->OperationCount(kMemFsWrite) == writes + 1);
+      CHECK(w.populate_requests() == populates);
+    } else {
+      ++small;
+    }
+  }
+  // RecordAt makes one record in 61 a large one.
+  CHECK(large > 20);
+  CHECK(small > 20 * large);
+  // Small batches went on asking for pages: the writer stays ahead.
+  CHECK(w.populate_requests() > 0);
   CheckContent(*segment, w);
 }
 
@@ -369,11 +413,15 @@ TEST_CASE("Segment: the pages a lagging prefaulter skipped are written with pwri
   Fill(w, 3 << 20, rng);  // All within the skipped 4 MiB.
   CHECK(t.mem()->OperationCount(kMemFsWrite) - writes_before ==
         static_cast<int64_t>(w.appended().size() - before));
-  // Past the skip, into the pages the task faulted: copies again.
+  // Past the skip, into the pages the task faulted: copies again, but for
+  // batches of large records.
   Fill(w, (4 << 20) + (200 << 10), rng);
   const int64_t writes_at_edge = t.mem()->OperationCount(kMemFsWrite);
+  const size_t at_edge = w.appended().size();
   Fill(w, 5 << 20, rng);
-  CHECK(t.mem()->OperationCount(kMemFsWrite) == writes_at_edge);
+  int64_t large = 0;
+  for (size_t i = at_edge; i < w.appended().size(); ++i) large += HasLargeRecords(w.appended()[i]);
+  CHECK(t.mem()->OperationCount(kMemFsWrite) == writes_at_edge + large);
   CheckContent(*segment, w);
 }
 
