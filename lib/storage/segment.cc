@@ -370,8 +370,8 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   const uint64_t position = size_.load(std::memory_order_relaxed);
   const uint64_t end = position + batch.size();
   RETURN_IF_ERROR(log_->EnsureAllocated(end, options_.allocation_chunk));
-  large_records_ = HasLargeRecords(header, batch.size());
-  if (WritesThroughFile(position, end)) {
+  const bool large_records = HasLargeRecords(header, batch.size());
+  if (WritesThroughFile(position, end, large_records)) {
     char head[batch::kHeaderSize];
     CopyStampedHeader(batch, header.base_offset, append_time_ms, head);
     const std::string_view pieces[] = {{head, sizeof(head)},
@@ -406,14 +406,15 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   }
   size_.store(end, std::memory_order_release);
 
-  *populate = NextPopulate(end, now_ms);
+  // Nobody faults pages in ahead of large records (kLargeRecordBytes).
+  *populate = large_records ? PopulateRequest::kNone : NextPopulate(end, now_ms);
   return absl::OkStatus();
 }
 
-bool Segment::WritesThroughFile(uint64_t position, uint64_t end) const {
+bool Segment::WritesThroughFile(uint64_t position, uint64_t end, bool large_records) const {
   if (options_.write_through_file) return true;
   if (options_.populate_ahead == 0) return false;
-  if (large_records_) return true;
+  if (large_records) return true;
   // In the gap a lagging background task skipped: nobody faulted it.
   if (position + kPopulatePage <= faulted_from_.load(std::memory_order_acquire)) return true;
   // A batch that reaches more than a page past the pages faulted in ahead:
@@ -426,7 +427,7 @@ bool Segment::WritesThroughFile(uint64_t position, uint64_t end) const {
 
 PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
   const uint64_t populated = populated_.load(std::memory_order_relaxed);
-  if (options_.populate_ahead == 0 || populated >= options_.max_bytes || large_records_) {
+  if (options_.populate_ahead == 0 || populated >= options_.max_bytes) {
     return PopulateRequest::kNone;
   }
   bool background = options_.populator == Populator::kBackground;

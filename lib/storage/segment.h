@@ -291,9 +291,10 @@ class Segment {
   // TimeEntryHolds(i): whether time-index entry i is true of the batches
   // after entry i-1, up to its offset: none has a later timestamp.
   absl::StatusOr<bool> TimeEntryHolds(size_t i) const;
-  // WritesThroughFile(position, end): whether the batch at [position, end)
-  // is written with pwritev rather than copied through the mapping.
-  bool WritesThroughFile(uint64_t position, uint64_t end) const;
+  // WritesThroughFile(position, end, large_records): whether the batch at
+  // [position, end), whose records are large or not (kLargeRecordBytes), is
+  // written with pwritev rather than copied through the mapping.
+  bool WritesThroughFile(uint64_t position, uint64_t end, bool large_records) const;
   // NextPopulate(end, now_ms): who should fault in pages ahead, now that the
   // writer has reached `end`. Writer only.
   PopulateRequest NextPopulate(uint64_t end, int64_t now_ms);
@@ -352,9 +353,6 @@ class Segment {
   int64_t pace_mark_ms_ = -1;
   bool fast_writer_ = false;
   bool core_spare_ = true;  // For a background prefault, when last fast.
-  // Whether the last batch's records were large: it was written through the
-  // file, and nobody faults pages in ahead (see kLargeRecordBytes).
-  bool large_records_ = false;
 
   // Serialises PopulateAhead with itself and with Seal/Truncate.
   Mutex populate_mu_;
