@@ -125,6 +125,12 @@ struct RILL_EXPORT TopicConfig {
 // Which thread faults in the pages of a segment before a writer reaches
 // them (a first write to a page costs a page fault of several µs; a write to
 // a page already mapped, a memcpy).
+//
+// Whatever the choice, batches of records of 512 B and more are written with
+// pwritev and nobody faults pages in ahead of them (such writers fill pages
+// faster than another core faults them in). With kBackground, and kAuto
+// while a core is spare, a background thread then maps their pages behind
+// the writer, so that consumers in the process read them without faulting.
 enum class Prefault {
   // Whichever suits the writer's pace, judged over each MiB it appends:
   // kWriter while a partition takes less than 64 MB/s (about half a million

@@ -51,6 +51,9 @@ class MappedFile {
 
   // Populate(from, to): prefaults [from, to), which must be allocated.
   void Populate(uint64_t from, uint64_t to) { mapping_->Populate(from, to - from); }
+  // PopulateRead(from, to): maps [from, to), which must lie within the
+  // file, for reading (Mapping::PopulateRead).
+  void PopulateRead(uint64_t from, uint64_t to) { mapping_->PopulateRead(from, to - from); }
 
   // Trim(size): truncates the file to `size` bytes, releasing the space
   // allocated past it.

@@ -317,6 +317,8 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch,
     active_->PopulateOnWriter(batch.size());
   } else if (populate == PopulateRequest::kBackground && options_.background != nullptr) {
     options_.background->Schedule([segment = active_] { segment->PopulateAhead(); });
+  } else if (populate == PopulateRequest::kMapBehind && options_.background != nullptr) {
+    options_.background->Schedule([segment = active_] { segment->MapBehind(); });
   }
   return AppendResult{h.base_offset, h.last_offset(), append_time};
 }

@@ -406,8 +406,9 @@ absl::Status Segment::Append(std::span<const char> batch, const BatchHeader& hea
   }
   size_.store(end, std::memory_order_release);
 
-  // Nobody faults pages in ahead of large records (kLargeRecordBytes).
-  *populate = large_records ? PopulateRequest::kNone : NextPopulate(end, now_ms);
+  // Nobody faults pages in ahead of large records (kLargeRecordBytes); they
+  // are mapped behind the writer.
+  *populate = large_records ? NextMapBehind(end, now_ms) : NextPopulate(end, now_ms);
   return absl::OkStatus();
 }
 
@@ -432,17 +433,7 @@ PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
   }
   bool background = options_.populator == Populator::kBackground;
   if (options_.populator == Populator::kByRate) {
-    if (pace_mark_ms_ < 0) {
-      pace_mark_ = end;
-      pace_mark_ms_ = now_ms;
-    } else if (end - pace_mark_ >= kFastWriterWindow) {
-      fast_writer_ = now_ms - pace_mark_ms_ <= kFastWriterMillis;
-      if (fast_writer_ && options_.fast_writers != nullptr) {
-        core_spare_ = options_.fast_writers->Report(this, now_ms);
-      }
-      pace_mark_ = end;
-      pace_mark_ms_ = now_ms;
-    }
+    UpdatePace(end, now_ms);
     // Fast with no core spare: nobody. Batches past the faulted edge are
     // written through the file (WritesThroughFile).
     if (fast_writer_ && !core_spare_) return PopulateRequest::kNone;
@@ -462,6 +453,52 @@ PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
     return PopulateRequest::kWriter;
   }
   return PopulateRequest::kNone;
+}
+
+void Segment::UpdatePace(uint64_t end, int64_t now_ms) {
+  if (pace_mark_ms_ < 0) {
+    pace_mark_ = end;
+    pace_mark_ms_ = now_ms;
+  } else if (end - pace_mark_ >= kFastWriterWindow) {
+    fast_writer_ = now_ms - pace_mark_ms_ <= kFastWriterMillis;
+    if (fast_writer_ && options_.fast_writers != nullptr) {
+      core_spare_ = options_.fast_writers->Report(this, now_ms);
+    }
+    pace_mark_ = end;
+    pace_mark_ms_ = now_ms;
+  }
+}
+
+PopulateRequest Segment::NextMapBehind(uint64_t end, int64_t now_ms) {
+  // Not where no thread is to fault pages in behind the writer's back.
+  if (options_.populate_ahead == 0 || options_.populator == Populator::kWriter) {
+    return PopulateRequest::kNone;
+  }
+  if (options_.populator == Populator::kByRate) {
+    UpdatePace(end, now_ms);
+    if (fast_writer_ && !core_spare_) return PopulateRequest::kNone;
+  }
+  if (end < mapped_behind_.load(std::memory_order_relaxed) + kPopulateStep ||
+      map_behind_pending_.exchange(true, std::memory_order_acq_rel)) {
+    return PopulateRequest::kNone;
+  }
+  return PopulateRequest::kMapBehind;
+}
+
+void Segment::MapBehind() {
+  const uint64_t end = size();
+  uint64_t from = mapped_behind_.load(std::memory_order_relaxed);
+  while (from < end) {
+    // Not past a Truncate's new end (the file is cut after it), nor once
+    // sealed: DiscardWriterMapping maps a sealed segment for readers.
+    MutexLock lock(&populate_mu_);
+    const uint64_t to = std::min({end, size(), from + kPopulateStep});
+    if (sealed() || to <= from) break;
+    log_->PopulateRead(from, to);
+    from = to;
+    mapped_behind_.store(from, std::memory_order_relaxed);
+  }
+  map_behind_pending_.store(false, std::memory_order_release);
 }
 
 void Segment::PopulateOnWriter(uint64_t appended) {
@@ -752,6 +789,8 @@ absl::Status Segment::Truncate(uint64_t position) {
     size_.store(std::min(size(), position), std::memory_order_release);
     populated_.store(position, std::memory_order_relaxed);
     faulted_from_.store(0, std::memory_order_relaxed);
+    mapped_behind_.store(std::min(mapped_behind_.load(std::memory_order_relaxed), position),
+                         std::memory_order_relaxed);
   }
   // Cut the file too, so that recovery cannot find the dropped batches.
   RETURN_IF_ERROR(log_->Trim(position));

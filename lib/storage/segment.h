@@ -63,6 +63,9 @@ inline constexpr int64_t kFastWriterMillis = 16;
 
 // Whatever the populator, a batch whose records average at least this many
 // bytes is written with pwritev, and nobody faults pages in ahead of it.
+// Its pages, in the page cache but in no page table, are mapped for readers
+// afterwards, on a spare core (MapBehind), so that a reader in the process
+// does not fault on each.
 // Such a writer spends its time on bytes, not records: it fills pages faster
 // than another core can fault them in (and zero them) for it, so the two
 // race for the same pages, while pwritev fills each fresh page-cache page
@@ -77,6 +80,7 @@ enum class PopulateRequest {
   kNone,
   kWriter,      // Call PopulateOnWriter() now.
   kBackground,  // Schedule PopulateAhead() on a background thread.
+  kMapBehind,   // Schedule MapBehind() on a background thread.
 };
 
 struct SegmentOptions {
@@ -228,6 +232,11 @@ class Segment {
   // `appended` plus kWriterPopulateStep bytes of them, so the lead builds up
   // over appends rather than in one long call. Writer only.
   void PopulateOnWriter(uint64_t appended);
+  // MapBehind(): maps for reading the pages of the bytes appended so far
+  // that no page table holds yet (written with pwritev), so that readers do
+  // not fault them in one by one. Safe from any thread, alongside appends; a
+  // no-op once sealed.
+  void MapBehind();
 
   // FindBatch(offset): position of the first batch whose last offset is at
   // or past `offset`, or size() if none is. kDataLoss if a header on the way
@@ -298,6 +307,13 @@ class Segment {
   // NextPopulate(end, now_ms): who should fault in pages ahead, now that the
   // writer has reached `end`. Writer only.
   PopulateRequest NextPopulate(uint64_t end, int64_t now_ms);
+  // NextMapBehind(end, now_ms): whether a background task should map the
+  // pages behind the writer, now that a batch of large records took it to
+  // `end`. Writer only.
+  PopulateRequest NextMapBehind(uint64_t end, int64_t now_ms);
+  // UpdatePace(end, now_ms): Populator::kByRate's bookkeeping of the
+  // writer's pace (fast_writer_, core_spare_). Writer only.
+  void UpdatePace(uint64_t end, int64_t now_ms);
   // Whether a scan stopped only at zeros: space allocated ahead of a writer.
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
@@ -354,13 +370,17 @@ class Segment {
   bool fast_writer_ = false;
   bool core_spare_ = true;  // For a background prefault, when last fast.
 
-  // Serialises PopulateAhead with itself and with Seal/Truncate.
+  // Serialises PopulateAhead and MapBehind with themselves and with
+  // Seal/Truncate.
   Mutex populate_mu_;
   std::atomic<bool> populate_pending_{false};
   std::atomic<uint64_t> populated_{0};  // Pages before it were faulted in...
   // ...from here on: a background task that fell behind the writer resumed
   // here, and the pages below (down to where the writer was) were not.
   std::atomic<uint64_t> faulted_from_{0};
+  // Pages before mapped_behind_ were mapped for readers by MapBehind.
+  std::atomic<bool> map_behind_pending_{false};
+  std::atomic<uint64_t> mapped_behind_{0};
 
   mutable Mutex sync_mu_;
   uint64_t synced_ ABSL_GUARDED_BY(sync_mu_) = 0;

@@ -83,12 +83,13 @@ constexpr size_t kValueBytes = 400;
 
 // Appends `records` records of `value_bytes` bytes to partition 0 of topic
 // "t", one batch each. `each` runs before each record is sent. With
-// `wait_for_ahead`, waits up to 30 s for that many bytes to be resident
-// past the data (a background thread faulting them in). The permissions of
-// the mapping go to *permissions if not null.
+// `until`, waits up to 30 s for it to hold of the residency (a background
+// thread faulting pages in). The permissions of the mapping go to
+// *permissions if not null.
 Residency ResidentAfterAppending(const LogOptions& options, int records,
                                  const std::function<void()>& each = nullptr,
-                                 int64_t wait_for_ahead = 0, std::string* permissions = nullptr,
+                                 const std::function<bool(const Residency&)>& until = nullptr,
+                                 std::string* permissions = nullptr,
                                  size_t value_bytes = kValueBytes) {
   testing::TempDir dir;
   auto log = testing::Unwrap(Log::Open(dir.Join("log"), options));
@@ -103,8 +104,7 @@ Residency ResidentAfterAppending(const LogOptions& options, int records,
   r.data = static_cast<int64_t>(testing::Unwrap(log->DescribeTopic("t")).partitions[0].bytes);
   r.resident = ResidentBytes(kActiveLog);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (wait_for_ahead > 0 && r.ahead() < wait_for_ahead &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (until && !until(r) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     r.resident = ResidentBytes(kActiveLog);
   }
@@ -144,9 +144,9 @@ TEST_CASE("Prefault::kAuto: a paced writer faults in its own pages, a fast one h
     // With a core spare, the background thread goes 32 MiB ahead, in its
     // own time: far past the writer's 256 KiB. With one core, nobody: the
     // batches are written with pwritev.
-    const Residency r =
-        ResidentAfterAppending({.clock = &clock, .background_threads = 1}, kRecords, nullptr,
-                               /*wait_for_ahead=*/core_spare ? 8 << 20 : 0);
+    const Residency r = ResidentAfterAppending(
+        {.clock = &clock, .background_threads = 1}, kRecords, nullptr,
+        [&](const Residency& now) { return !core_spare || now.ahead() >= (8 << 20); });
     INFO("resident " << r.resident << ", data " << r.data);
     if (core_spare) {
       CHECK(r.ahead() >= (8 << 20));
@@ -175,27 +175,43 @@ TEST_CASE("append_by_write: the active segment is mapped read-only, nothing faul
   std::string permissions;
   // With the background thread that would prefault a mapped writer's pages.
   const Residency r = ResidentAfterAppending({.background_threads = 1, .append_by_write = true},
-                                             2500, nullptr, 0, &permissions);
+                                             2500, nullptr, nullptr, &permissions);
   INFO("resident " << r.resident << ", permissions " << permissions);
   CHECK(permissions == "r--s");
   CHECK(r.resident == 0);  // No reader has touched it.
 
   // Mapped writes, for contrast: a writable mapping.
-  ResidentAfterAppending({.background_threads = 0}, 1000, nullptr, 0, &permissions);
+  ResidentAfterAppending({.background_threads = 0}, 1000, nullptr, nullptr, &permissions);
   CHECK(permissions == "rw-s");
 }
 
-TEST_CASE("Records of 1 KiB and more are written with pwritev, nothing faulted in ahead",
+TEST_CASE("Records of 1 KiB and more: written with pwritev, mapped behind the writer for readers",
           "[prefault]") {
-  // Whoever would fault pages in: the writer, or a background thread.
+  // Whoever would fault pages in: the writer, or a background thread. The
+  // clock stands still: a flat-out writer for kAuto.
   const Prefault prefault = GENERATE(Prefault::kWriter, Prefault::kAuto, Prefault::kBackground);
-  INFO("prefault " << static_cast<int>(prefault));
+  INFO("prefault " << static_cast<int>(prefault) << ", cores " << FastWriters::AvailableCores());
+  testing::FakeClock clock(1'700'000'000'000);
+  // A background thread maps the written pages, unless the writer is to
+  // fault its own (kWriter) or no core is spare for it (kAuto).
+  const bool mapped_behind = prefault == Prefault::kBackground ||
+                             (prefault == Prefault::kAuto && FastWriters::AvailableCores() >= 2);
+  // It maps them 1 MiB at a time: all but the last MiB and batch at least.
+  const auto behind = [&](const Residency& r) {
+    return !mapped_behind || r.resident >= r.data - (1 << 20) - 4096;
+  };
   std::string permissions;
-  const Residency r = ResidentAfterAppending({.background_threads = 1, .prefault = prefault}, 2000,
-                                             nullptr, 0, &permissions, /*value_bytes=*/1024);
-  CHECK(r.data > (2 << 20));
+  const Residency r =
+      ResidentAfterAppending({.clock = &clock, .background_threads = 1, .prefault = prefault}, 4000,
+                             nullptr, behind, &permissions, /*value_bytes=*/1024);
+  CHECK(r.data > (4 << 20));
   CHECK(permissions == "rw-s");  // Mapped for writing, but not written through it.
-  CHECK(r.resident == 0);
+  if (mapped_behind) {
+    CHECK(behind(r));
+    CHECK(r.ahead() < 4096);  // Nothing past the data.
+  } else {
+    CHECK(r.resident == 0);
+  }
 }
 
 }  // namespace

@@ -100,6 +100,9 @@ class SegmentWriter {
       segment_->PopulateOnWriter(bytes.size());  // As PartitionLog does.
     } else if (populate == PopulateRequest::kBackground) {
       ++background_populates_;  // Never run: the segment waits for it.
+    } else if (populate == PopulateRequest::kMapBehind) {
+      ++maps_behind_;
+      segment_->MapBehind();  // As a background task would.
     }
     appended_.push_back(std::move(a));
     return appended_.back();
@@ -113,6 +116,9 @@ class SegmentWriter {
   int populate_requests() const { return writer_populates_ + background_populates_; }
   int writer_populates() const { return writer_populates_; }
   int background_populates() const { return background_populates_; }
+  // maps_behind(): how many appends asked for the pages behind the writer
+  // to be mapped for readers (MapBehind, run at once).
+  int maps_behind() const { return maps_behind_; }
   // The time appends are made at, for Populator::kByRate.
   void set_now_ms(int64_t now_ms) { now_ms_ = now_ms; }
   uint64_t end() const {
@@ -143,6 +149,7 @@ class SegmentWriter {
   int64_t now_ms_ = 0;
   int writer_populates_ = 0;
   int background_populates_ = 0;
+  int maps_behind_ = 0;
   std::vector<Appended> appended_;
   std::vector<int64_t> timestamps_;  // Of offsets kBase, kBase + 1, ...
 };
@@ -368,8 +375,10 @@ TEST_CASE("Segment: a batch past the faulted-in pages is written with pwritev", 
   CheckContent(*segment, w);
 }
 
-TEST_CASE("Segment: batches of large records are written with pwritev, faulting nothing ahead",
-          "[segment]") {
+TEST_CASE(
+    "Segment: batches of large records are written with pwritev, faulting nothing ahead, and "
+    "mapped behind",
+    "[segment]") {
   TestFs t(FsKind::kMem);
   const Populator populator = GENERATE(Populator::kWriter, Populator::kByRate);
   INFO((populator == Populator::kWriter ? "kWriter" : "kByRate"));
@@ -396,6 +405,15 @@ TEST_CASE("Segment: batches of large records are written with pwritev, faulting 
   CHECK(small > 20 * large);
   // Small batches went on asking for pages: the writer stays ahead.
   CHECK(w.populate_requests() > 0);
+  // The pages of large records are mapped behind the writer for readers,
+  // by a background task, each time it has written a MiB past the last
+  // one's end; never by the writer itself (kWriter).
+  if (populator == Populator::kWriter) {
+    CHECK(w.maps_behind() == 0);
+  } else {
+    CHECK(w.maps_behind() > 0);
+    CHECK(w.maps_behind() <= 3);
+  }
   CheckContent(*segment, w);
 }
 
