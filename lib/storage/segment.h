@@ -63,16 +63,15 @@ inline constexpr int64_t kFastWriterMillis = 16;
 
 // Whatever the populator, a batch whose records average at least this many
 // bytes is written with pwritev, and nobody faults pages in ahead of it.
-// Its pages, in the page cache but in no page table, are mapped for readers
-// afterwards, on a spare core (MapBehind), so that a reader in the process
-// does not fault on each.
 // Such a writer spends its time on bytes, not records: it fills pages faster
 // than another core can fault them in (and zero them) for it, so the two
 // race for the same pages, while pwritev fills each fresh page-cache page
 // once, on the writer's core, without zeroing or mapping it. Measured on two
 // vCPUs (bench/RESULTS.md): 1 KiB and 64 KiB values append 1.2-1.3x faster
 // this way and, read whole, replay as fast; 100-byte values are faster
-// through the prefaulted mapping.
+// through the prefaulted mapping. The pages written, in the page cache but
+// in no page table, are mapped for readers afterwards on a spare core
+// (MapBehind), so that a reader in the process does not fault on each.
 inline constexpr uint64_t kLargeRecordBytes = 512;
 
 // What an Append asks of its caller.
