@@ -1,6 +1,7 @@
 // Benchmarks of rill's public API on an in-memory log, so that the cost per
 // record of the producer and consumer code -- not of fresh pages or the
-// device -- is what they show: SendAsync, Send, and a Consumer's replay.
+// device -- is what they show: SendAsync, Send, a Consumer's replay, and a
+// Send polled back at once (the tail, as a busy-polling consumer reads it).
 // Records are an 8-byte key and a 100-byte value. Items are records.
 #include <benchmark/benchmark.h>
 
@@ -111,8 +112,40 @@ void BM_ConsumerReplay(benchmark::State& state) {
   state.SetItemsProcessed(records);
 }
 
+// Send, then Poll that record back, on one thread: the work of one message
+// between threads (BM_Send's and the consumer's part), without the trip
+// across cores. Each record is a batch of its own, so a read finds its batch
+// by walking the headers since the last offset-index entry.
+void BM_SendPoll(benchmark::State& state) {
+  std::unique_ptr<Log> log = OpenLog(state);
+  if (log == nullptr) return;
+  Producer producer(*log);
+  Consumer consumer(*log, {.auto_offset_reset = OffsetReset::kEarliest});
+  if (!consumer.Assign({{"t", 0}}).ok()) {
+    state.SkipWithError("Assign failed");
+    return;
+  }
+  const std::string value = RandomValue();
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    if (!producer.Send("t", {.key = "12345678", .value = value, .partition = 0}).ok()) {
+      state.SkipWithError("Send failed");
+      break;
+    }
+    absl::StatusOr<ConsumerRecords> polled = consumer.Poll(absl::ZeroDuration());
+    if (!polled.ok() || polled->size() != 1) {
+      state.SkipWithError("Poll failed or did not return the one record");
+      break;
+    }
+    for (const RecordView& r : *polled) sum += r.value().size();
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_SendAsync);
 BENCHMARK(BM_Send);
+BENCHMARK(BM_SendPoll);
 BENCHMARK(BM_ConsumerReplay)->Unit(benchmark::kMillisecond);
 
 }  // namespace
