@@ -8,6 +8,7 @@
 #include "format/batch_reader.h"
 #include "format/crc32c.h"
 #include "storage/segment_format.h"
+#include "util/endian.h"
 #include "util/status_macros.h"
 
 namespace rill {
@@ -562,9 +563,24 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
       p = e->position;
     }
   }
+  const char* data = log_->data();
+  const uint64_t verified = verified_.load(std::memory_order_acquire);
   while (p < end) {
+    // Headers in the checked prefix (Verify) are known good: read only the
+    // fields the walk needs. A reader polling the log's tail walks here on
+    // every read, across the batches since the last index entry.
+    if (p + batch::kHeaderSize <= verified && data[p + batch::kMagicPos] == batch::kMagic) {
+      const uint32_t length = LoadBigEndian<uint32_t>(data + p + batch::kBatchLengthPos);
+      if (length >= batch::kHeaderSize - batch::kLogOverhead && length <= verified - p) {
+        const int64_t last = LoadBigEndian<int64_t>(data + p + batch::kBaseOffsetPos) +
+                             LoadBigEndian<int32_t>(data + p + batch::kLastOffsetDeltaPos);
+        if (last >= offset) return p;
+        p += length + batch::kLogOverhead;
+        continue;
+      }
+    }
     BatchHeader h;
-    if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {
+    if (absl::Status s = CheckBatchHeader({data + p, end - p}, &h); !s.ok()) {
       return AtPosition(absl::DataLossError(s.message()), path(), p);
     }
     if (h.last_offset() >= offset) return p;
