@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "format/batch_format.h"
 #include "rill/compression.h"
+#include "util/endian.h"
 
 namespace rill {
 
@@ -42,6 +43,22 @@ struct BatchHeader {
 // DecodeBatchHeader(p): the fields of the header at p, which must hold
 // batch::kHeaderSize readable bytes. Checks nothing.
 BatchHeader DecodeBatchHeader(const char* p);
+
+// BatchExtent: what a walk from batch to batch needs of a header.
+struct BatchExtent {
+  uint64_t size = 0;        // Total bytes of the batch, header included.
+  int64_t last_offset = 0;  // baseOffset + lastOffsetDelta.
+};
+
+// DecodeBatchExtent(p): the extent of the batch whose header is at p, which
+// must hold batch::kHeaderSize readable bytes -- four fields, not the whole
+// header. Checks nothing: for batches already checked.
+inline BatchExtent DecodeBatchExtent(const char* p) {
+  return {
+      .size = uint64_t{LoadBigEndian<uint32_t>(p + batch::kBatchLengthPos)} + batch::kLogOverhead,
+      .last_offset = LoadBigEndian<int64_t>(p + batch::kBaseOffsetPos) +
+                     LoadBigEndian<int32_t>(p + batch::kLastOffsetDeltaPos)};
+}
 
 // TakeBatch(&bytes, &h): the first batch of `bytes`, which must hold whole,
 // checked batches (as PartitionLog::Read returns them), with its header in

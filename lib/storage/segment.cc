@@ -8,7 +8,6 @@
 #include "format/batch_reader.h"
 #include "format/crc32c.h"
 #include "storage/segment_format.h"
-#include "util/endian.h"
 #include "util/status_macros.h"
 
 namespace rill {
@@ -434,10 +433,9 @@ PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
   }
   bool background = options_.populator == Populator::kBackground;
   if (options_.populator == Populator::kByRate) {
-    UpdatePace(end, now_ms);
     // Fast with no core spare: nobody. Batches past the faulted edge are
     // written through the file (WritesThroughFile).
-    if (fast_writer_ && !core_spare_) return PopulateRequest::kNone;
+    if (!UpdatePace(end, now_ms)) return PopulateRequest::kNone;
     background = fast_writer_;
   }
   if (background) {
@@ -456,7 +454,7 @@ PopulateRequest Segment::NextPopulate(uint64_t end, int64_t now_ms) {
   return PopulateRequest::kNone;
 }
 
-void Segment::UpdatePace(uint64_t end, int64_t now_ms) {
+bool Segment::UpdatePace(uint64_t end, int64_t now_ms) {
   if (pace_mark_ms_ < 0) {
     pace_mark_ = end;
     pace_mark_ms_ = now_ms;
@@ -468,6 +466,7 @@ void Segment::UpdatePace(uint64_t end, int64_t now_ms) {
     pace_mark_ = end;
     pace_mark_ms_ = now_ms;
   }
+  return !fast_writer_ || core_spare_;
 }
 
 PopulateRequest Segment::NextMapBehind(uint64_t end, int64_t now_ms) {
@@ -475,9 +474,8 @@ PopulateRequest Segment::NextMapBehind(uint64_t end, int64_t now_ms) {
   if (options_.populate_ahead == 0 || options_.populator == Populator::kWriter) {
     return PopulateRequest::kNone;
   }
-  if (options_.populator == Populator::kByRate) {
-    UpdatePace(end, now_ms);
-    if (fast_writer_ && !core_spare_) return PopulateRequest::kNone;
+  if (options_.populator == Populator::kByRate && !UpdatePace(end, now_ms)) {
+    return PopulateRequest::kNone;
   }
   if (end < mapped_behind_.load(std::memory_order_relaxed) + kPopulateStep ||
       map_behind_pending_.exchange(true, std::memory_order_acq_rel)) {
@@ -570,12 +568,10 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
     // fields the walk needs. A reader polling the log's tail walks here on
     // every read, across the batches since the last index entry.
     if (p + batch::kHeaderSize <= verified && data[p + batch::kMagicPos] == batch::kMagic) {
-      const uint32_t length = LoadBigEndian<uint32_t>(data + p + batch::kBatchLengthPos);
-      if (length >= batch::kHeaderSize - batch::kLogOverhead && length <= verified - p) {
-        const int64_t last = LoadBigEndian<int64_t>(data + p + batch::kBaseOffsetPos) +
-                             LoadBigEndian<int32_t>(data + p + batch::kLastOffsetDeltaPos);
-        if (last >= offset) return p;
-        p += length + batch::kLogOverhead;
+      const BatchExtent e = DecodeBatchExtent(data + p);
+      if (e.size >= batch::kHeaderSize && e.size <= verified - p) {
+        if (e.last_offset >= offset) return p;
+        p += e.size;
         continue;
       }
     }

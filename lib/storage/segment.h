@@ -311,8 +311,10 @@ class Segment {
   // `end`. Writer only.
   PopulateRequest NextMapBehind(uint64_t end, int64_t now_ms);
   // UpdatePace(end, now_ms): Populator::kByRate's bookkeeping of the
-  // writer's pace (fast_writer_, core_spare_). Writer only.
-  void UpdatePace(uint64_t end, int64_t now_ms);
+  // writer's pace (fast_writer_, core_spare_). Returns whether a background
+  // task may take a core for this writer: not while it appends flat out
+  // with no core spare. Writer only.
+  bool UpdatePace(uint64_t end, int64_t now_ms);
   // Whether a scan stopped only at zeros: space allocated ahead of a writer.
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
