@@ -488,10 +488,10 @@ void Segment::MapBehind() {
   const uint64_t end = size();
   uint64_t from = mapped_behind_.load(std::memory_order_relaxed);
   while (from < end) {
-    // Not past a Truncate's new end (the file is cut after it), nor once
-    // sealed: DiscardWriterMapping maps a sealed segment for readers.
+    // Not once sealed: DiscardWriterMapping maps a sealed segment for
+    // readers, and Seal trims the file after the data.
     MutexLock lock(&populate_mu_);
-    const uint64_t to = std::min({end, size(), from + kPopulateStep});
+    const uint64_t to = std::min(end, from + kPopulateStep);
     if (sealed() || to <= from) break;
     log_->PopulateRead(from, to);
     from = to;
@@ -793,29 +793,6 @@ absl::Status Segment::SyncTo(uint64_t end) {
 uint64_t Segment::synced() const {
   MutexLock lock(&sync_mu_);
   return synced_;
-}
-
-absl::Status Segment::Truncate(uint64_t position) {
-  {
-    MutexLock lock(&populate_mu_);
-    size_.store(std::min(size(), position), std::memory_order_release);
-    populated_.store(position, std::memory_order_relaxed);
-    faulted_from_.store(0, std::memory_order_relaxed);
-    mapped_behind_.store(std::min(mapped_behind_.load(std::memory_order_relaxed), position),
-                         std::memory_order_relaxed);
-  }
-  // Cut the file too, so that recovery cannot find the dropped batches.
-  RETURN_IF_ERROR(log_->Trim(position));
-  RETURN_IF_ERROR(RebuildIndexes(position));
-  ScanResult r = ScanBatches(0, position, base_offset_, /*check_crc=*/false, nullptr);
-  RETURN_IF_ERROR(r.error);
-  next_offset_.store(r.batches > 0 ? r.last_offset + 1 : base_offset_, std::memory_order_release);
-  max_timestamp_.store(r.max_timestamp, std::memory_order_release);
-  if (verified_.load(std::memory_order_relaxed) > position) SetVerified(0, base_offset_ - 1);
-  record_count_.store(-1, std::memory_order_release);
-  MutexLock lock(&sync_mu_);
-  synced_ = std::min(synced_, position);
-  return absl::OkStatus();
 }
 
 }  // namespace rill

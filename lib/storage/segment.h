@@ -12,7 +12,7 @@
 // append is a pwritev into the page cache and the mapping only reads. A sealed segment is trimmed
 // to its data and only read.
 //
-// Thread-safety: one writer (Append, Seal, Truncate -- the PartitionLog's
+// Thread-safety: one writer (Append, Seal -- the PartitionLog's
 // append lock serialises them) runs alongside any number of readers. A
 // reader sees every batch counted by a size() it loaded, and the index
 // entries that point at them. Sync* and PopulateAhead may run on any thread.
@@ -269,10 +269,6 @@ class Segment {
   absl::Status SyncTo(uint64_t end);
   uint64_t synced() const;
 
-  // Truncate(position): drops every batch at or after `position` (a batch
-  // boundary). Writer only; no reader may be reading past it.
-  absl::Status Truncate(uint64_t position);
-
   // ScanBatches(from, end, min_offset, check_crc, on_batch): walks the batch
   // headers in [from, end), checking each batch (and its CRC if asked) and
   // that offsets increase from `min_offset`. Stops at the first bad batch.
@@ -372,7 +368,7 @@ class Segment {
   bool core_spare_ = true;  // For a background prefault, when last fast.
 
   // Serialises PopulateAhead and MapBehind with themselves and with
-  // Seal/Truncate.
+  // Seal.
   Mutex populate_mu_;
   std::atomic<bool> populate_pending_{false};
   std::atomic<uint64_t> populated_{0};  // Pages before it were faulted in...
