@@ -51,6 +51,7 @@ void Consumer::Impl::SetAssignment(std::vector<Assigned> next) {
                            [&](const Assigned& a) { return a.partition == n.partition; });
     if (it != assigned_.end()) {
       n.position = it->position;  // Kept partitions keep their positions.
+      n.hint = it->hint;
     } else {
       n.partition->notifier().Register(&waiter_);
     }
@@ -87,7 +88,7 @@ void Consumer::Impl::Refresh() {
     absl::StatusOr<std::shared_ptr<Topic>> topic = state_->FindTopic(name);
     if (!topic.ok()) continue;  // Not created yet, or deleted.
     for (int32_t p = 0; p < (*topic)->partition_count(); ++p) {
-      next.push_back(Assigned{*topic, (*topic)->partition(p), kNoOffset});
+      next.push_back(Assigned{*topic, (*topic)->partition(p), kNoOffset, {}});
     }
   }
   SetAssignment(std::move(next));
@@ -130,7 +131,7 @@ absl::Status Consumer::Impl::Assign(const std::vector<TopicPartition>& partition
     ASSIGN_OR_RETURN(Partition * partition, state_->FindPartition(tp, &topic));
     if (std::none_of(next.begin(), next.end(),
                      [&](const Assigned& a) { return a.partition == partition; })) {
-      next.push_back(Assigned{std::move(topic), partition, kNoOffset});
+      next.push_back(Assigned{std::move(topic), partition, kNoOffset, {}});
     }
   }
   subscribed_ = false;
@@ -212,7 +213,7 @@ absl::Status Consumer::Impl::FetchPartition(Assigned& a, size_t* records_left,
   // start of the partition with kEarliest, re-delivering everything.
   const int64_t end = log.end_offset();
   if (a.position == end) return absl::OkStatus();
-  absl::StatusOr<ReadResult> read = log.Read(a.position, std::max<size_t>(*bytes_left, 1));
+  absl::StatusOr<ReadResult> read = log.Read(a.position, std::max<size_t>(*bytes_left, 1), a.hint);
   if (absl::IsOutOfRange(read.status())) {
     // The position fell out of the log (retention, or a seek too far).
     ASSIGN_OR_RETURN(a.position, Reset(a));
@@ -221,6 +222,9 @@ absl::Status Consumer::Impl::FetchPartition(Assigned& a, size_t* records_left,
   RETURN_IF_ERROR(read.status());
   std::span<const char> bytes = read->batches;
   int64_t position = a.position;
+  // The segment position of the first batch not wholly taken: the one
+  // holding `position` when the loop ends (see ReadHint).
+  uint64_t at = read->position;
   bool used = false;
   while (!bytes.empty() && *records_left > 0) {
     // Read() returned whole, checked batches.
@@ -230,6 +234,7 @@ absl::Status Consumer::Impl::FetchPartition(Assigned& a, size_t* records_left,
     bytes = bytes.subspan(h.size());
     if (h.last_offset() < position || h.control() || h.records_count == 0) {
       position = std::max(position, h.last_offset() + 1);
+      at += h.size();
       continue;
     }
     ASSIGN_OR_RETURN(std::span<const char> body, reader_.Records(batch, h));
@@ -269,6 +274,10 @@ absl::Status Consumer::Impl::FetchPartition(Assigned& a, size_t* records_left,
     *records_left -= take;
     *bytes_left -= std::min(*bytes_left, h.size());
     position = next_position;
+    if (position > h.last_offset()) at += h.size();
+  }
+  if (read->segment != nullptr) {
+    a.hint = ReadHint{.segment_id = read->segment->id(), .position = at, .offset = position};
   }
   if (used) held_.push_back(*std::move(read));
   a.position = position;
@@ -281,7 +290,8 @@ absl::StatusOr<size_t> Consumer::Impl::Fetch() {
   size_t records = 0;
   const size_t n = assigned_.size();
   // Positions move only if the whole fetch succeeds.
-  std::vector<int64_t> saved(n);
+  std::vector<int64_t>& saved = saved_positions_;  // Kept: no allocation per poll.
+  saved.resize(n);
   for (size_t i = 0; i < n; ++i) saved[i] = assigned_[i].position;
   for (size_t k = 0; k < n && records_left > 0 && bytes_left > 0; ++k) {
     Assigned& a = assigned_[(next_ + k) % n];

@@ -62,7 +62,7 @@ void Consumer::Impl::Drop(const std::vector<TopicPartition>& partitions) {
 void Consumer::Impl::Take(std::vector<core::AcquiredPartition> partitions) {
   std::vector<Assigned> next = assigned_;
   for (core::AcquiredPartition& p : partitions) {
-    Assigned a{std::move(p.topic), p.partition, p.position};
+    Assigned a{std::move(p.topic), p.partition, p.position, {}};
     // Resolved now, so that a commit before the first fetch commits this.
     if (a.position == kNoOffset) {
       absl::StatusOr<int64_t> reset = Reset(a);

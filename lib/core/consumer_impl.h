@@ -61,6 +61,8 @@ class Consumer::Impl final : public core::MemberHost {
     std::shared_ptr<Topic> topic;
     Partition* partition = nullptr;
     int64_t position = kNoOffset;
+    // Where the batch holding `position` starts, if the last fetch saw it.
+    ReadHint hint;
   };
 
   absl::Status CheckOpen() const;
@@ -108,6 +110,8 @@ class Consumer::Impl final : public core::MemberHost {
   BatchReader reader_;
   std::vector<detail::PolledBatch> batches_;
   detail::PollErrorSlot error_;
+  // Fetch's copy of the positions, kept to spare an allocation per poll.
+  std::vector<int64_t> saved_positions_;
 };
 
 }  // namespace rill

@@ -497,7 +497,8 @@ void PartitionLog::RaiseDurableOffset(int64_t end) {
   RaiseTo(&durable_offset_, end, std::memory_order_release);
 }
 
-absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) const {
+absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes,
+                                              const ReadHint& hint) const {
   const int64_t end = end_offset();
   if (offset == end) return ReadResult{};
   if (offset > end) {
@@ -510,9 +511,14 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
     // The segment holding `offset`; then, past its end, the next ones.
     ASSIGN_OR_RETURN(segment, SegmentFrom(at, segment.get(), /*clamp=*/false));
     if (segment == nullptr) return ReadResult{};  // The offset fell in a gap at the end.
-    ASSIGN_OR_RETURN(const uint64_t position, segment->FindBatch(offset));
+    uint64_t position;
+    if (hint.offset == offset && hint.segment_id == segment->id()) {
+      position = hint.position;
+    } else {
+      ASSIGN_OR_RETURN(position, segment->FindBatch(offset));
+    }
     ASSIGN_OR_RETURN(std::span<const char> bytes, segment->Read(position, max_bytes));
-    if (!bytes.empty()) return ReadResult{std::move(segment), UpTo(bytes, end)};
+    if (!bytes.empty()) return ReadResult{std::move(segment), UpTo(bytes, end), position};
     if (!segment->sealed()) return ReadResult{};
     at = std::max(at, segment->next_offset());
   }

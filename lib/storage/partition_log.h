@@ -70,6 +70,19 @@ struct AppendResult {
 struct ReadResult {
   std::shared_ptr<const Segment> segment;
   std::span<const char> batches;
+  // Where `batches` start in `segment`'s bytes.
+  uint64_t position = 0;
+};
+
+// ReadHint: what a reader learnt from its last Read, to make the next one
+// skip the index: in the segment whose Segment::id() is `segment_id`, the
+// batch at byte `position` is the first whose last offset is at or past
+// `offset` (or `position` is the segment's end). Only a Read of that very
+// offset uses it. The default hint names no segment.
+struct ReadHint {
+  uint64_t segment_id = 0;
+  uint64_t position = 0;
+  int64_t offset = -1;
 };
 
 // SegmentInfo: one segment of a partition, as ListSegments() found it.
@@ -136,11 +149,14 @@ class PartitionLog {
 
   // Read(offset, max_bytes): batches from the one holding `offset`, about
   // max_bytes of them but at least one, none past end_offset() as the call
-  // found it. Empty at the end of the log.
+  // found it. Empty at the end of the log. A `hint` for `offset` (see
+  // ReadHint) spares the index lookup and the walk from its entry -- what a
+  // reader at the tail pays on every Read; a stale one is ignored.
   // kOutOfRange if `offset` is before start_offset() or after
   // end_offset(). The batches stop before a damaged one; kDataLoss (file and
   // position named) if the batch holding `offset` is damaged.
-  absl::StatusOr<ReadResult> Read(int64_t offset, size_t max_bytes) const;
+  absl::StatusOr<ReadResult> Read(int64_t offset, size_t max_bytes,
+                                  const ReadHint& hint = {}) const;
 
   // OffsetForTimestamp(ts): the first offset whose record's timestamp is >=
   // ts, or end_offset() if there is none.

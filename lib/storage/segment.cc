@@ -58,6 +58,11 @@ bool HasLargeRecords(const BatchHeader& h, uint64_t batch_bytes) {
          batch_bytes >= kLargeRecordBytes * static_cast<uint64_t>(h.records_count);
 }
 
+// Segment ids: 0 is never one, so that it can stand for none.
+std::atomic<uint64_t> next_segment_id{1};
+
+uint64_t NewSegmentId() { return next_segment_id.fetch_add(1, std::memory_order_relaxed); }
+
 }  // namespace
 
 Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
@@ -67,6 +72,7 @@ Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset,
       base_offset_(base_offset),
       options_(Effective(options)),
       name_suffix_(name_suffix),
+      id_(NewSegmentId()),
       next_offset_(base_offset),
       verified_last_offset_(base_offset - 1) {}
 

@@ -174,6 +174,10 @@ class Segment {
   absl::Status Recover(uint64_t trusted, int64_t min_offset, SegmentRecovery* report);
 
   int64_t base_offset() const { return base_offset_; }
+  // id(): a number no other Segment object of the process has had (never
+  // 0). A segment's published batches never change while it is open, so a
+  // batch boundary found in the segment object with this id stays one.
+  uint64_t id() const { return id_.load(std::memory_order_acquire); }
   const std::string& path() const { return log_->path(); }
   // size(): bytes of whole, published batches.
   uint64_t size() const { return size_.load(std::memory_order_acquire); }
@@ -339,6 +343,7 @@ class Segment {
   std::unique_ptr<OffsetIndex> index_;
   std::unique_ptr<TimeIndex> time_index_;
 
+  std::atomic<uint64_t> id_;
   std::atomic<uint64_t> size_{0};
   std::atomic<int64_t> next_offset_;
   std::atomic<int64_t> max_timestamp_{-1};

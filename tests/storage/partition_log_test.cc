@@ -75,6 +75,66 @@ TEST_CASE("PartitionLog: appends get consecutive offsets, and Read finds every o
   }
 }
 
+TEST_CASE("PartitionLog: a read hint skips the lookup; a stale one is ignored", "[partition_log]") {
+  TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
+  INFO(t.name());
+  std::mt19937_64 rng(9);
+  auto log = OpenLog(t, TestLogOptions(16 << 10));
+  REQUIRE_OK(AppendRecords(*log, 3000, rng, 20));
+  const int64_t end = log->end_offset();
+  REQUIRE(log->segment_count() > 3);
+
+  // A reader that carries the hint from one read to the next, as a
+  // consumer does, reads the same batches as one that looks each up.
+  ReadHint hint;
+  int64_t offset = 0;
+  int hinted = 0;
+  while (offset < end) {
+    INFO("offset " << offset);
+    const ReadResult read = Unwrap(log->Read(offset, 600, hint));
+    const ReadResult looked_up = Unwrap(log->Read(offset, 600));
+    REQUIRE(!read.batches.empty());
+    CHECK(read.batches.data() == looked_up.batches.data());
+    CHECK(read.batches.size() == looked_up.batches.size());
+    CHECK(read.batches.data() == read.segment->data() + read.position);
+    CHECK(read.position == looked_up.position);
+    const BatchHeader h = FirstBatch(read);
+    CHECK(h.base_offset <= offset);
+    CHECK(h.last_offset() >= offset);
+    if (hint.segment_id == read.segment->id()) ++hinted;
+    // The offset after the last batch read, and where its batch starts.
+    int64_t next = offset;
+    for (size_t p = 0; p < read.batches.size();) {
+      const BatchHeader b = DecodeBatchHeader(read.batches.data() + p);
+      next = b.last_offset() + 1;
+      p += b.size();
+    }
+    hint = ReadHint{.segment_id = read.segment->id(),
+                    .position = read.position + read.batches.size(),
+                    .offset = next};
+    offset = next;
+  }
+  CHECK(hinted > 10);  // Most reads stayed in the segment of the one before.
+  CHECK(Unwrap(log->Read(end, 600, hint)).batches.empty());
+
+  // The hint is taken on trust when it names the segment and the offset:
+  // one that points at the segment's first batch is read from there...
+  const ReadResult last = Unwrap(log->Read(end - 1, 1));
+  REQUIRE(FirstBatch(last).base_offset > last.segment->base_offset());
+  const ReadHint wrong{.segment_id = last.segment->id(), .position = 0, .offset = end - 1};
+  CHECK(FirstBatch(Unwrap(log->Read(end - 1, 1, wrong))).base_offset ==
+        last.segment->base_offset());
+  // ...and ignored for any other offset, or for another segment object.
+  CHECK(FirstBatch(Unwrap(log->Read(end - 2, 1, wrong))).last_offset() >= end - 2);
+  ReadHint other = wrong;
+  other.segment_id = Unwrap(log->Read(0, 1)).segment->id();
+  CHECK(FirstBatch(Unwrap(log->Read(end - 1, 1, other))).last_offset() == end - 1);
+  // A reopened log has new segment objects: the old hint names none.
+  REQUIRE_OK(log->Close());
+  log = OpenLog(t, TestLogOptions(16 << 10));
+  CHECK(FirstBatch(Unwrap(log->Read(end - 1, 1, wrong))).last_offset() == end - 1);
+}
+
 TEST_CASE("PartitionLog: a new log starts at initial_offset", "[partition_log]") {
   TestFs t(FsKind::kMem);
   PartitionLogOptions options = TestLogOptions();

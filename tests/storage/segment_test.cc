@@ -288,6 +288,27 @@ TEST_CASE("Segment: batches are read back in place, found by every offset", "[se
   CHECK(Unwrap(segment->Read(0, 1 << 30)).size() == segment->size());
 }
 
+TEST_CASE("Segment: ids name one segment object, a reopened file gets a new one", "[segment]") {
+  TestFs t(FsKind::kMem);
+  std::mt19937_64 rng(7);
+  auto first = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+  auto second = Unwrap(Segment::Create(t.fs(), t.root(), kBase + 100000, SmallOptions()));
+  CHECK(first->id() != 0);
+  CHECK(second->id() != 0);
+  CHECK(first->id() != second->id());
+
+  const uint64_t before = first->id();
+  SegmentWriter writer(*first);
+  Fill(writer, 8 << 10, rng);
+  REQUIRE_OK(first->Seal());
+  CHECK(first->id() == before);  // Appends and Seal keep it.
+  first.reset();
+  auto reopened = Unwrap(Segment::Open(t.fs(), t.root(), kBase, SmallOptions(), false));
+  REQUIRE_OK(reopened->LoadTrusted());
+  CHECK(reopened->id() != before);
+  CHECK(reopened->id() != second->id());
+}
+
 TEST_CASE("Segment: written through its file, nothing asks to fault pages in", "[segment]") {
   TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
   const bool write_through_file = GENERATE(false, true);
