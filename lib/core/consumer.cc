@@ -224,7 +224,7 @@ absl::Status Consumer::Impl::FetchPartition(Assigned& a, size_t* records_left,
   int64_t position = a.position;
   // The segment position of the first batch not wholly taken: the one
   // holding `position` when the loop ends (see ReadHint).
-  uint64_t at = read->position;
+  uint64_t at = read->position();
   bool used = false;
   while (!bytes.empty() && *records_left > 0) {
     // Read() returned whole, checked batches.

@@ -518,7 +518,7 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes,
       ASSIGN_OR_RETURN(position, segment->FindBatch(offset));
     }
     ASSIGN_OR_RETURN(std::span<const char> bytes, segment->Read(position, max_bytes));
-    if (!bytes.empty()) return ReadResult{std::move(segment), UpTo(bytes, end), position};
+    if (!bytes.empty()) return ReadResult{std::move(segment), UpTo(bytes, end)};
     if (!segment->sealed()) return ReadResult{};
     at = std::max(at, segment->next_offset());
   }

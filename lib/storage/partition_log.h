@@ -71,8 +71,11 @@ struct AppendResult {
 struct ReadResult {
   std::shared_ptr<const Segment> segment;
   std::span<const char> batches;
-  // Where `batches` start in `segment`'s bytes.
-  uint64_t position = 0;
+
+  // position(): where `batches` start in `segment`'s bytes (0 when empty).
+  uint64_t position() const {
+    return segment == nullptr ? 0 : static_cast<uint64_t>(batches.data() - segment->data());
+  }
 };
 
 // ReadHint: what a reader learnt from its last Read, to make the next one

@@ -178,7 +178,7 @@ class Segment {
   // id(): a number no other Segment object of the process has had (never
   // 0). A segment's published batches never change while it is open, so a
   // batch boundary found in the segment object with this id stays one.
-  uint64_t id() const { return id_.load(std::memory_order_acquire); }
+  uint64_t id() const { return id_; }
   const std::string& path() const { return log_->path(); }
   // size(): bytes of whole, published batches.
   uint64_t size() const { return size_.load(std::memory_order_acquire); }
@@ -346,7 +346,7 @@ class Segment {
 
   // What a reader loads on every read, and the writer stores on every
   // append: one cache line to miss, not two.
-  alignas(kCacheLine) std::atomic<uint64_t> id_;
+  alignas(kCacheLine) const uint64_t id_;
   std::atomic<uint64_t> size_{0};
   // Bytes [0, verified_) are known good: every batch passes its CRC and its
   // offsets follow the previous batch's. Read without the lock on the fast
