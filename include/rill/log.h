@@ -88,7 +88,8 @@ class RILL_EXPORT Log {
   Log& operator=(const Log&) = delete;
 
   // Close(): flushes every producer's pending batches, syncs every
-  // partition, records that the log was closed cleanly, stops the background
+  // partition, records that the log was closed cleanly (except for a
+  // partition whose sync failed: see Sync), stops the background
   // threads and releases every file and mapping not still viewed by a
   // consumer's last poll. Later calls on the log, its producers and
   // consumers fail with kFailedPrecondition. Returns the first error met;
@@ -166,6 +167,9 @@ class RILL_EXPORT Log {
   absl::Status DeleteGroup(std::string_view group);
 
   // Sync(): makes everything appended so far durable (survive a power loss).
+  // If a partition's sync fails, returns that error; the partition then
+  // takes no more appends or syncs (kFailedPrecondition) until the log is
+  // reopened, since a retried sync could succeed without writing anything.
   absl::Status Sync();
 
   // RunMaintenance(): runs now, on the calling thread, the background tasks

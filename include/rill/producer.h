@@ -57,8 +57,10 @@ class RILL_EXPORT Producer {
   // record is larger than the topic's max.message.bytes, or the topic is
   // __consumer_offsets, which only consumer groups write),
   // kResourceExhausted (disk full), kFailedPrecondition (producer or log
-  // closed); a kPowerLoss sync failure returns the sync's error, and then the
-  // record is in the log but may not survive a power loss.
+  // closed, or a sync of the partition failed earlier: reopen the log); a
+  // kPowerLoss sync failure returns the sync's error, and then the record is
+  // in the log but may not survive a power loss, and the partition takes no
+  // more writes until the log is reopened.
   absl::StatusOr<RecordPosition> Send(std::string_view topic, const Record& record);
 
   // SendAsync(topic, record, callback): adds `record` to its partition's

@@ -7,10 +7,14 @@
 // leave it when synced, deleted, or replaced by a synced cleaned copy; the
 // point is then the first segment still in `syncing`, or the active one.
 //
+// It also holds the log's failure: once a sync of its data fails, the point
+// never moves again (see Fail).
+//
 // Thread-safety: every method takes `mu`.
 #ifndef RILL_LIB_STORAGE_CHECKPOINTER_H_
 #define RILL_LIB_STORAGE_CHECKPOINTER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -56,7 +60,35 @@ struct PartitionLog::Checkpointer {
     return AdvanceLocked(must_pass);
   }
 
+  // Fail(status): a sync of the log's data failed with `status`. Linux
+  // marks the pages it could not write as clean, and reports the error once:
+  // a later sync of the same bytes can succeed without writing them. So the
+  // log stops where it is -- the recovery point never moves again, and
+  // PartitionLog refuses appends and syncs (Failure()) until reopened, as
+  // Kafka takes a log directory offline. Keeps the first failure.
+  void Fail(const absl::Status& status) {
+    MutexLock lock(&mu);
+    if (failed.load(std::memory_order_relaxed)) return;
+    failure = status;
+    failed.store(true, std::memory_order_release);
+    sink(LogSeverity::kError, absl::StrCat("a sync of ", dir, " failed: ", status.message(),
+                                           "; it takes no more writes until reopened"));
+  }
+
+  // Failure(): the error every append and sync returns once Fail was called.
+  absl::Status Failure() {
+    MutexLock lock(&mu);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a sync of ", dir, " failed (", failure.message(),
+        "): records appended since the last good sync may not survive a power loss, and the "
+        "log takes no more writes; reopen it to recover"));
+  }
+
   absl::Status AdvanceLocked(int64_t must_pass) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (failed.load(std::memory_order_relaxed)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("a sync of ", dir, " failed: its recovery point stays where it was"));
+    }
     const int64_t point = syncing.empty() ? active_base : *syncing.begin();
     if (point <= written_base && written_base > must_pass) return absl::OkStatus();
     if (point <= must_pass) {
@@ -80,6 +112,9 @@ struct PartitionLog::Checkpointer {
   std::set<int64_t> syncing ABSL_GUARDED_BY(mu);
   int64_t active_base ABSL_GUARDED_BY(mu) = 0;
   int64_t written_base ABSL_GUARDED_BY(mu) = -1;
+  // Set once, by Fail; read without the lock on every append.
+  std::atomic<bool> failed{false};
+  absl::Status failure ABSL_GUARDED_BY(mu);
 };
 
 }  // namespace rill

@@ -250,6 +250,8 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentFrom(int64_t offse
   return LoadSlot(index);
 }
 
+bool PartitionLog::failed() const { return checkpointer_->failed.load(std::memory_order_acquire); }
+
 int64_t PartitionLog::start_offset() const {
   MutexLock lock(&segments_mu_);
   return segments_.empty() ? end_offset() : segments_.front().base_offset;
@@ -300,6 +302,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch,
                         settings_.segment.max_bytes));
   }
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+  if (failed()) return checkpointer_->Failure();
   const int64_t now = options_.clock->NowMillis();
   h.base_offset = end_offset_.load(std::memory_order_relaxed);
   const bool aged = settings_.segment_ms > 0 && active_->first_append_ms() >= 0 &&
@@ -334,6 +337,7 @@ void PartitionLog::Reconfigure(const PartitionLogOptions& options) {
 absl::Status PartitionLog::Roll() {
   MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+  if (failed()) return checkpointer_->Failure();
   if (active_->size() == 0 && !active_->sealed()) return absl::OkStatus();
   return RollLocked();
 }
@@ -364,9 +368,11 @@ absl::Status PartitionLog::RollLocked() {
     options_.background->Schedule([old, checkpointer = checkpointer_] {
       if (old->removed()) return;  // Deleted or compacted away meanwhile.
       old->DiscardWriterMapping();
+      // Not after a failure: this sync could succeed without writing what
+      // the failed one could not (see Checkpointer::Fail).
+      if (checkpointer->failed.load(std::memory_order_acquire)) return;
       if (absl::Status s = old->SyncData(); !s.ok()) {
-        checkpointer->sink(LogSeverity::kWarning,
-                           absl::StrCat("syncing sealed segment ", old->path(), ": ", s.message()));
+        checkpointer->Fail(s);
         return;
       }
       checkpointer->OnSynced(old->base_offset());
@@ -380,6 +386,7 @@ absl::Status PartitionLog::Sync() {
   if (closed_.load(std::memory_order_acquire)) {
     return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   }
+  if (failed()) return checkpointer_->Failure();
   if (durable_offset_.load(std::memory_order_acquire) >= target) return absl::OkStatus();
   sync_arrivals_.fetch_add(1, std::memory_order_acq_rel);
   const int32_t callers = sync_callers_.fetch_add(1, std::memory_order_acq_rel) + 1;
@@ -396,14 +403,10 @@ absl::Status PartitionLog::Sync() {
       const absl::Status s = SyncOnce();
       last_sync_us_.store(NowMicros() - start, std::memory_order_relaxed);
       ReleaseSyncLead();
-      if (!s.ok()) {
-        // Close() may have made it durable meanwhile. Otherwise each waiter
-        // tries again itself, and reports its own error.
-        if (durable_offset_.load(std::memory_order_acquire) >= target) return absl::OkStatus();
-        return s;
-      }
+      if (!s.ok()) return s;
       continue;
     }
+    if (failed()) return checkpointer_->Failure();
     // A sync is running, or a leader is gathering callers for one: wait
     // until it ends, then check again (it may not cover this call's appends,
     // which may have come after it began). Yield rather than sleep: the
@@ -468,6 +471,7 @@ absl::Status PartitionLog::SyncOnce() {
   {
     MutexLock append_lock(&append_mu_);
     if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+    if (failed()) return checkpointer_->Failure();
     sealed.swap(unsynced_sealed_);
     active = active_;
     active_end = active->size();
@@ -482,10 +486,8 @@ absl::Status PartitionLog::SyncOnce() {
   if (s.ok()) s = active->SyncTo(active_end);
   if (s.ok() && sync_dir) s = fs_.SyncDir(dir_);
   if (!s.ok()) {
-    // Put back what was not made durable, so the next Sync tries again.
-    MutexLock append_lock(&append_mu_);
-    unsynced_sealed_.insert(unsynced_sealed_.begin(), sealed.begin(), sealed.end());
-    dir_unsynced_ |= sync_dir;
+    // No retry: it could succeed without writing what this one could not.
+    checkpointer_->Fail(s);
     return s;
   }
   for (const auto& segment : sealed) checkpointer_->OnSynced(segment->base_offset());
@@ -566,6 +568,15 @@ absl::Status PartitionLog::Close() {
     checkpointer_->closed = true;
   }
   if (active_ == nullptr) return absl::OkStatus();  // Open failed: nothing to record.
+  if (failed()) {
+    // Nothing synced, and no recovery point: the next open checks the data.
+    const absl::Status failure = checkpointer_->Failure();
+    active_.reset();
+    unsynced_sealed_.clear();
+    MutexLock segments_lock(&segments_mu_);
+    segments_.clear();
+    return failure;
+  }
   absl::Status status;
   auto keep_first = [&status](absl::Status s) {
     if (status.ok()) status = std::move(s);

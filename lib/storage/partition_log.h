@@ -137,8 +137,8 @@ class PartitionLog {
   // modified. Returns the offsets given. Errors, with nothing appended:
   // kInvalidArgument (not one well-formed batch, or larger than
   // max_batch_bytes), kDataLoss (CRC mismatch, if checked),
-  // kResourceExhausted (device full), kFailedPrecondition (closed).
-  // `published` runs once the batch is visible to readers, before the
+  // kResourceExhausted (device full), kFailedPrecondition (closed, or a
+  // sync failed: see Sync). `published` runs once the batch is visible to readers, before the
   // append goes on to fault in pages ahead (Populator::kWriter), so a
   // reader woken there does not wait for that.
   absl::StatusOr<AppendResult> Append(
@@ -169,7 +169,16 @@ class PartitionLog {
   // Sync(): returns once every batch appended before the call is durable
   // (survives a loss of power). Concurrent callers share syncs.
   // kFailedPrecondition once closed (Close made everything durable).
+  // A failed sync returns the file system's error and stops the log: from
+  // then on Append, Sync and Roll fail with kFailedPrecondition, naming the
+  // first failure, and are not retried -- Linux may have marked the pages it
+  // could not write as clean, and a retry would succeed without writing
+  // them. Reads go on. Close() then releases the files without syncing or
+  // recording a recovery point, so the next Open checks the data.
   absl::Status Sync();
+
+  // failed(): whether a sync failed (see Sync).
+  bool failed() const;
 
   // Reconfigure(options): adopts options.segment (for segments created from
   // now on), segment_ms, max_batch_bytes and log_append_time for the appends
@@ -182,7 +191,8 @@ class PartitionLog {
   absl::Status Roll();
 
   // Close(): syncs everything, trims the active segment, records a clean
-  // recovery point and releases the files. Later calls (Append, Read,
+  // recovery point and releases the files. After a failed sync it only
+  // releases them, and returns that failure. Later calls (Append, Read,
   // OffsetForTimestamp, Sync, Roll, Close) fail with kFailedPrecondition.
   // Readers' ReadResults stay valid.
   absl::Status Close();

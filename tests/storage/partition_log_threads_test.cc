@@ -129,12 +129,13 @@ TEST_CASE("PartitionLog: each Sync returns only once its caller's appends are du
   CHECK(checks.load() == 6 * 12);
 }
 
-TEST_CASE("PartitionLog: Close waits for a sync in flight, and makes its segments durable",
+TEST_CASE("PartitionLog: Close waits for a sync in flight, and records nothing if it fails",
           "[partition_log]") {
   // A leader takes the sealed segments it syncs out of the log's list. If
   // Close() ran meanwhile it would find none to sync, record a recovery
   // point past them and tell waiters they were durable; and if that sync
-  // then failed, a power loss would take them.
+  // then failed, a power loss would take them. Once it has failed, Close
+  // must not sync them again either (see PartitionLog::Sync).
   TestFs t(FsKind::kMem, {.track_durability = true});
   const PartitionLogOptions options = TestLogOptions(16 << 10);
   auto log = OpenLog(t, options);
@@ -179,15 +180,20 @@ TEST_CASE("PartitionLog: Close waits for a sync in flight, and makes its segment
   leader.join();
   closer.join();
   t.mem()->SetOperationHook(0, nullptr);
-  // The leader reports its failure -- or OK if Close, which ran as soon as
-  // the leader gave up, made its appends durable before it looked again.
-  CHECK((absl::IsDataLoss(sync_status) || sync_status.ok()));
-  REQUIRE_OK(close_status);
+  CHECK(absl::IsDataLoss(sync_status));
+  CHECK(close_status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(close_status.message()), Catch::Contains("lost the write"));
 
-  // Close synced what the failed sync had taken: all of it survives.
+  // What a power loss leaves opens intact.
   auto copy = t.mem()->CrashCopy(CrashMode::kDropUnsynced, 1);
   auto reopened = Unwrap(PartitionLog::Open(*copy, t.Join("log"), options, nullptr));
-  REQUIRE_OK(VerifyLog(*reopened, 0, end));
+  REQUIRE_OK(VerifyLog(*reopened, 0, reopened->end_offset()));
+  // Without one, everything is there, and checked: Close recorded no clean
+  // recovery point.
+  RecoveryReport report;
+  auto live = Unwrap(PartitionLog::Open(*t.mem(), t.Join("log"), options, &report));
+  CHECK(report.partitions_recovered == 1);
+  REQUIRE_OK(VerifyLog(*live, 0, end));
 }
 
 TEST_CASE("PartitionLog: readers run alongside the writer", "[partition_log]") {

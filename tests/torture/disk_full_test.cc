@@ -2,7 +2,8 @@
 // operation that can meet it -- each in turn, for a log producing at each
 // durability -- and a device of limited size. The producer must get a clear
 // error (kResourceExhausted), nothing written before may be damaged, and
-// appends must succeed again once there is room.
+// appends must succeed again once there is room -- at once, or, where a
+// sync failed (which stops the log: PartitionLog::Sync), after a reopen.
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -14,6 +15,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/core_util.h"
@@ -54,6 +56,11 @@ using testing::Ack;
 using testing::AckLog;
 
 const LogSink kQuiet = [](LogSeverity, std::string_view) {};
+
+// StoppedBySync(s): the error of a log that a failed sync stopped.
+bool StoppedBySync(const absl::Status& s) {
+  return absl::IsFailedPrecondition(s) && absl::StrContains(s.message(), "a sync of");
+}
 constexpr int32_t kPartitions = 2;
 
 // Every kind of operation that can fail with ENOSPC on a real device.
@@ -76,10 +83,12 @@ const char* Name(Durability d) {
 struct Totals {
   int64_t points = 0;   // Faults injected (or space limits set).
   int64_t refused = 0;  // Calls that failed with kResourceExhausted.
+  int64_t stopped = 0;  // Calls refused by a log that a failed sync stopped.
   int64_t bad_errors = 0;
   int64_t lost = 0;
   int64_t wrong = 0;
   int64_t failed_appends = 0;  // Appends that failed once there was room.
+  int64_t reopened = 0;        // Logs reopened after a failed sync.
   std::vector<std::string> problems;
 
   void Problem(std::string text) {
@@ -90,6 +99,10 @@ struct Totals {
     if (s.ok()) return true;
     if (absl::IsResourceExhausted(s)) {
       ++refused;
+      return false;
+    }
+    if (StoppedBySync(s)) {
+      ++stopped;
       return false;
     }
     ++bad_errors;
@@ -189,6 +202,25 @@ class Workload {
     }
     const bool dbg =
         std::getenv("DBG") != nullptr && what_.find(std::getenv("DBG")) != std::string::npos;
+    if (StoppedBySync(log_->Sync())) {
+      // A failed sync stopped a partition: reopening recovers it. Close
+      // reports that failure again.
+      if (!StoppedBySync(log_->Close())) {
+        ++totals_->failed_appends;
+        totals_->Problem(absl::StrCat(what_, ": Close did not report the failed sync"));
+      }
+      log_.reset();
+      absl::StatusOr<std::unique_ptr<Log>> log =
+          core::LogFactory::Open(&fs_, "/log", {.log_sink = kQuiet, .background_threads = 0});
+      if (!log.ok()) {
+        ++totals_->failed_appends;
+        totals_->Problem(
+            absl::StrCat(what_, ": reopening after a failed sync: ", log.status().ToString()));
+        return;
+      }
+      log_ = *std::move(log);
+      ++totals_->reopened;
+    }
     if (dbg) {
       std::printf("---- before room sends\n");
       DumpLog(fs_, "/log/t-1");
@@ -255,6 +287,8 @@ class Workload {
 void Report(const char* test, const Totals& totals) {
   testing::PrintSummary(test, {{"points", totals.points},
                                {"refused", totals.refused},
+                               {"stopped", totals.stopped},
+                               {"reopened", totals.reopened},
                                {"bad_errors", totals.bad_errors},
                                {"lost", totals.lost},
                                {"wrong", totals.wrong},
