@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "storage/posix_file_system.h"
@@ -84,12 +87,52 @@ struct MemFileSystem::Node {
     return absl::OkStatus();
   }
 
-  // Records [offset, offset+n) and the current size as durable.
+  // Records [offset, offset+n) and the current size as durable -- except
+  // pages lost to a failed sync and not written since (LoseUnsynced), which
+  // keep what the device held.
   void MarkDurable(uint64_t offset, uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (!fs->options().track_durability) return;
     durable.resize(size, '\0');
     const uint64_t end = std::min(offset + n, size);
-    if (offset < end) std::memcpy(durable.data() + offset, base + offset, end - offset);
+    if (offset >= end) return;
+    std::vector<std::pair<uint64_t, std::string>> kept;
+    for (auto it = lost.lower_bound(offset / kBlock * kBlock);
+         it != lost.end() && it->first < end;) {
+      const uint64_t page_end = std::min(it->first + kBlock, size);
+      if (std::string_view(base + it->first, page_end - it->first) != it->second) {
+        it = lost.erase(it);  // Written again since: it goes out now.
+        continue;
+      }
+      const uint64_t from = std::max(it->first, offset);
+      const uint64_t to = std::min(page_end, end);
+      kept.emplace_back(from, durable.substr(from, to - from));
+      ++it;
+    }
+    std::memcpy(durable.data() + offset, base + offset, end - offset);
+    for (const auto& [at, bytes] : kept) durable.replace(at, bytes.size(), bytes);
+  }
+
+  // A failed sync of [offset, offset+n), as Linux handles a writeback
+  // error: the pages it had to write are marked clean, though the device
+  // did not take them, so a later sync skips them. Each keeps a copy of what
+  // it held then; it is written again -- and goes out with the next sync --
+  // once its content changes or Redirty touches it.
+  void LoseUnsynced(uint64_t offset, uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!fs->options().track_durability) return;
+    const uint64_t end = std::min(offset + n, size);
+    for (uint64_t page = offset / kBlock * kBlock; page < end; page += kBlock) {
+      const uint64_t len = std::min(kBlock, size - page);
+      const std::string_view live(base + page, len);
+      const std::string_view was =
+          page < durable.size() ? std::string_view(durable).substr(page, len) : "";
+      if (live != was) lost.emplace(page, std::string(live));
+    }
+  }
+
+  // Marks the pages of [offset, offset+n) dirty: a write through the file,
+  // or a write fault on a mapping (Mapping::Populate).
+  void Redirty(uint64_t offset, uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    lost.erase(lost.lower_bound(offset / kBlock * kBlock), lost.lower_bound(offset + n));
   }
 
   MemFileSystem* const fs;
@@ -100,6 +143,8 @@ struct MemFileSystem::Node {
   int mappings ABSL_GUARDED_BY(mu) = 0;
   int users ABSL_GUARDED_BY(mu) = 0;  // Live names, open Files and Mappings.
   std::string durable ABSL_GUARDED_BY(mu);  // Content as of the last sync.
+  // Pages lost to a failed sync (LoseUnsynced): position -> content then.
+  std::map<uint64_t, std::string> lost ABSL_GUARDED_BY(mu);
 };
 
 namespace {
@@ -120,13 +165,21 @@ class MemMapping final : public Mapping {
   }
 
   absl::Status Sync(uint64_t offset, uint64_t n) override {
-    if (absl::Status s = node_->fs->CheckFault(kMemFsSync); !s.ok()) return s;
+    const absl::Status s = node_->fs->CheckFault(kMemFsSync);
     MutexLock lock(&node_->mu);
+    if (!s.ok()) {
+      node_->LoseUnsynced(offset, n);
+      return s;
+    }
     node_->MarkDurable(offset, n);
     return absl::OkStatus();
   }
 
-  void Populate(uint64_t, uint64_t) override {}
+  void Populate(uint64_t offset, uint64_t n) override {
+    if (!node_->fs->options().track_durability) return;
+    MutexLock lock(&node_->mu);
+    node_->Redirty(offset, n);
+  }
   void Discard(uint64_t, uint64_t) override {}
   void PopulateRead(uint64_t, uint64_t) override {}
 
@@ -170,6 +223,7 @@ class MemFile final : public File {
     if (offset + n > node_->size) {
       if (absl::Status s = node_->Resize(offset + n); !s.ok()) return Annotate(s);
     }
+    node_->Redirty(offset, n);
     for (std::string_view piece : pieces) {
       if (!piece.empty()) std::memcpy(node_->base + offset, piece.data(), piece.size());
       offset += piece.size();
@@ -193,8 +247,12 @@ class MemFile final : public File {
   }
 
   absl::Status Sync() override {
-    if (absl::Status s = node_->fs->CheckFault(kMemFsSync); !s.ok()) return s;
+    const absl::Status s = node_->fs->CheckFault(kMemFsSync);
     MutexLock lock(&node_->mu);
+    if (!s.ok()) {
+      node_->LoseUnsynced(0, node_->size);
+      return s;
+    }
     node_->MarkDurable(0, node_->size);
     return absl::OkStatus();
   }

@@ -8,7 +8,11 @@
 //  - CrashCopy: with durability tracking on, the state a loss of power would
 //    leave: only what was synced -- file data, sizes and directory entries --
 //    is sure to be there; the rest is dropped, cut short, half written back
-//    page by page, or garbage, as the CrashMode says.
+//    page by page, or garbage, as the CrashMode says. A sync that fails
+//    (InjectFault) is handled as Linux handles a writeback error: the pages
+//    it had to write are treated as written, so a later sync skips them,
+//    until they are written again (their content changes, WriteAt, or
+//    Mapping::Populate).
 //
 // File content lives in anonymous memory reserved per file, so a mapping's
 // address never moves; a mapped file cannot grow past its largest mapping.

@@ -102,6 +102,12 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
   }
   std::sort(bases.begin(), bases.end());
 
+  // A sync failed in an earlier open, in this boot (Checkpointer::Fail):
+  // pages after the recovery point may be clean in the page cache yet not on
+  // the device. Rewrite them all, so that the sync below writes them.
+  const std::string sync_failed_path = JoinPath(dir_, segment::kSyncFailedFile);
+  const bool sync_failed =
+      std::find(names.begin(), names.end(), segment::kSyncFailedFile) != names.end();
   MutexLock append_lock(&append_mu_);
   MutexLock segments_lock(&segments_mu_);
   if (bases.empty()) {
@@ -109,6 +115,7 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
     segments_.push_back(Slot{options_.initial_offset, active_});
     dir_unsynced_ = true;
     end_offset_.store(options_.initial_offset, std::memory_order_release);
+    if (sync_failed) RETURN_IF_ERROR(fs_.RemoveFile(sync_failed_path));  // Nothing to rewrite.
     MutexLock lock(&checkpointer_->mu);
     checkpointer_->active_base = options_.initial_offset;
     return absl::OkStatus();
@@ -129,13 +136,19 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
     ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
                      Segment::Open(fs_, dir_, base, options_.segment, /*writable=*/true));
     const uint64_t file_size = segment->allocated_bytes();
-    if (base == point_base && last && file_size == point->position) {
+    if (base == point_base && last && file_size == point->position && !sync_failed) {
       RETURN_IF_ERROR(segment->LoadTrusted());  // Closed cleanly.
     } else {
       recovered = true;
       const uint64_t trusted = base == point_base ? point->position : 0;
       SegmentRecovery r;
       RETURN_IF_ERROR(segment->Recover(trusted, std::max(base, next_offset), &r));
+      if (sync_failed) {
+        RETURN_IF_ERROR(segment->Rewrite(trusted));
+        report->details.push_back(
+            absl::StrFormat("%s: rewrote %d bytes after a failed sync", segment->path(),
+                            segment->size() - std::min(trusted, segment->size())));
+      }
       ++report->segments_checked;
       report->bytes_checked += r.bytes_checked;
       report->batches_checked += r.batches_checked;
@@ -198,6 +211,7 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
     }
     RETURN_IF_ERROR(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
   }
+  if (sync_failed) RETURN_IF_ERROR(fs_.RemoveFile(sync_failed_path));
   recovery_point_current_ = recovered || (point_base == active_->base_offset() &&
                                           point->position == active_->size());
   MutexLock lock(&checkpointer_->mu);

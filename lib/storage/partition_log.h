@@ -174,7 +174,9 @@ class PartitionLog {
   // first failure, and are not retried -- Linux may have marked the pages it
   // could not write as clean, and a retry would succeed without writing
   // them. Reads go on. Close() then releases the files without syncing or
-  // recording a recovery point, so the next Open checks the data.
+  // recording a recovery point, and the next Open checks the data past the
+  // recovery point and writes it again before syncing it (the failure left
+  // a segment::kSyncFailedFile for it).
   absl::Status Sync();
 
   // failed(): whether a sync failed (see Sync).

@@ -294,6 +294,19 @@ absl::Status Segment::Load(bool rebuild) {
   return absl::OkStatus();
 }
 
+absl::Status Segment::Rewrite(uint64_t from) {
+  // Through a buffer: a write whose source is a mapping of the same pages
+  // would copy each page onto itself.
+  constexpr uint64_t kChunk = 1 << 20;
+  const uint64_t end = size();
+  std::string chunk;
+  for (uint64_t at = from; at < end; at += chunk.size()) {
+    chunk.assign(log_->data() + at, std::min(kChunk, end - at));
+    RETURN_IF_ERROR(log_->file().WriteAt(at, chunk));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Segment::Recover(uint64_t trusted, int64_t min_offset, SegmentRecovery* report) {
   const uint64_t file_size = log_->allocated();
   trusted = std::min(trusted, file_size);

@@ -174,6 +174,12 @@ class Segment {
   // both indexes. The batches must start at or after `min_offset`.
   absl::Status Recover(uint64_t trusted, int64_t min_offset, SegmentRecovery* report);
 
+  // Rewrite(from): writes bytes [from, size()) again, unchanged, through
+  // the file, so that the next SyncData sends them to the device even if
+  // the page cache holds them as clean. After a failed sync Linux may do
+  // just that for pages the device never took (PartitionLog::Sync).
+  absl::Status Rewrite(uint64_t from);
+
   int64_t base_offset() const { return base_offset_; }
   // id(): a number no other Segment object of the process has had (never
   // 0). A segment's published batches never change while it is open, so a

@@ -42,6 +42,9 @@ inline constexpr std::string_view kLogSuffix = ".log";
 inline constexpr std::string_view kIndexSuffix = ".index";
 inline constexpr std::string_view kTimeIndexSuffix = ".timeindex";
 inline constexpr std::string_view kRecoveryPointFile = "recovery-point";
+// Left in a partition's directory when a sync of its data failed, and not
+// synced: the next open in the same boot rewrites the unsynced tail.
+inline constexpr std::string_view kSyncFailedFile = "sync-failed";
 // Appended to a segment's three file names while the cleaner writes its
 // replacement, then while the replacement is committed but not yet in place.
 // See docs/FORMAT.md, "Compaction".

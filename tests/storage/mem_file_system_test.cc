@@ -260,6 +260,51 @@ TEST_CASE("MemFileSystem::CrashCopy keeps synced bytes, and unsynced ones as the
   }
 }
 
+TEST_CASE("MemFileSystem: a failed sync loses its pages until they are written again",
+          "[mem_file_system]") {
+  // As Linux after a writeback error: the pages count as written, so the
+  // next sync -- which succeeds -- does not send them.
+  MemFileSystem fs({.track_durability = true});
+  REQUIRE_OK(fs.CreateDir("/d"));
+  auto file = Create(fs, "/d/f");
+  REQUIRE_OK(fs.SyncDir("/"));
+  REQUIRE_OK(fs.SyncDir("/d"));
+  REQUIRE_OK(file->Allocate(0, 3 * kPage));
+  auto mapping = Unwrap(file->Map(3 * kPage, /*writable=*/true));
+  REQUIRE_OK(file->Sync());
+  const std::string zeros(3 * kPage, '\0');
+  auto crashed = [&] { return ReadAll(*fs.CrashCopy(CrashMode::kDropUnsynced, 1), "/d/f"); };
+
+  // Pages 0 and 1 written through the mapping; the sync of both fails.
+  std::memset(mapping->data(), 'a', 2 * kPage);
+  fs.InjectFault(kMemFsSync, 0, absl::DataLossError("injected"), /*once=*/true);
+  CHECK(mapping->Sync(0, 2 * kPage).code() == absl::StatusCode::kDataLoss);
+  REQUIRE_OK(mapping->Sync(0, 3 * kPage));
+  REQUIRE_OK(file->Sync());
+  CHECK(crashed() == zeros);  // Both syncs "succeeded"; nothing is on the device.
+
+  // Page 1 changes, page 2 is written for the first time: they go out.
+  // Page 0 is as it was: it stays lost.
+  mapping->data()[kPage] = 'b';
+  std::memset(mapping->data() + 2 * kPage, 'c', kPage);
+  REQUIRE_OK(mapping->Sync(0, 3 * kPage));
+  std::string want = zeros;
+  want.replace(kPage, 2 * kPage, ReadAll(fs, "/d/f").substr(kPage, 2 * kPage));
+  CHECK(crashed() == want);
+
+  // Written again, unchanged -- through the file, or by a write fault on
+  // the mapping (Populate) -- it goes out too.
+  const bool through_file = GENERATE(false, true);
+  INFO((through_file ? "WriteAt" : "Populate"));
+  if (through_file) {
+    REQUIRE_OK(file->WriteAt(0, std::string(kPage, 'a')));
+  } else {
+    mapping->Populate(0, kPage);
+  }
+  REQUIRE_OK(file->Sync());
+  CHECK(crashed() == ReadAll(fs, "/d/f"));
+}
+
 TEST_CASE("MemFileSystem::CrashCopy keeps only directory entries made durable by SyncDir",
           "[mem_file_system]") {
   MemFileSystem fs({.track_durability = true});
