@@ -92,8 +92,9 @@ class RILL_EXPORT Log {
   // partition whose sync failed: see Sync), stops the background
   // threads and releases every file and mapping not still viewed by a
   // consumer's last poll. Later calls on the log, its producers and
-  // consumers fail with kFailedPrecondition. Returns the first error met;
-  // the log is closed anyway.
+  // consumers fail with kFailedPrecondition. Returns the first error met
+  // (for a partition whose sync failed, that failure again); the log is
+  // closed anyway.
   absl::Status Close();
 
   // CreateTopic(name, config): creates a topic. Names follow Kafka's rule:

@@ -16,19 +16,17 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "rill/log_sink.h"
 #include "storage/partition_log.h"
 #include "storage/recovery_point.h"
-#include "storage/segment_format.h"
+#include "storage/sync_failures.h"
 #include "util/mutex.h"
 
 namespace rill {
@@ -74,12 +72,7 @@ struct PartitionLog::Checkpointer {
     if (failed.load(std::memory_order_relaxed)) return;
     failure = status;
     failed.store(true, std::memory_order_release);
-    // For the next open in this boot (PartitionLog::Recover). Not synced: a
-    // loss of power empties the page cache, and with it the doubt; and a
-    // device that failed one sync may fail this one too.
-    absl::StatusOr<std::unique_ptr<File>> marker =
-        fs.OpenFile(JoinPath(dir, segment::kSyncFailedFile), OpenMode::kTruncate);
-    if (marker.ok()) (void)(*marker)->WriteAt(0, status.ToString());
+    NoteSyncFailure(fs, dir, status, sink);  // For the next open.
     sink(LogSeverity::kError, absl::StrCat("a sync of ", dir, " failed: ", status.message(),
                                            "; it takes no more writes until reopened"));
   }

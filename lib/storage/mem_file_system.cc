@@ -125,13 +125,14 @@ struct MemFileSystem::Node {
       const std::string_view live(base + page, len);
       const std::string_view was =
           page < durable.size() ? std::string_view(durable).substr(page, len) : "";
-      if (live != was) lost.emplace(page, std::string(live));
+      if (live != was) lost.insert_or_assign(page, std::string(live));
     }
   }
 
   // Marks the pages of [offset, offset+n) dirty: a write through the file,
   // or a write fault on a mapping (Mapping::Populate).
   void Redirty(uint64_t offset, uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (n == 0) return;
     lost.erase(lost.lower_bound(offset / kBlock * kBlock), lost.lower_bound(offset + n));
   }
 

@@ -10,6 +10,7 @@
 #include "storage/recovery_point.h"
 #include "storage/segment_format.h"
 #include "storage/segment_swap.h"
+#include "storage/sync_failures.h"
 #include "util/futex.h"
 #include "util/status_macros.h"
 
@@ -105,9 +106,7 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
   // A sync failed in an earlier open, in this boot (Checkpointer::Fail):
   // pages after the recovery point may be clean in the page cache yet not on
   // the device. Rewrite them all, so that the sync below writes them.
-  const std::string sync_failed_path = JoinPath(dir_, segment::kSyncFailedFile);
-  const bool sync_failed =
-      std::find(names.begin(), names.end(), segment::kSyncFailedFile) != names.end();
+  const bool sync_failed = SyncFailedBefore(fs_, dir_, names);
   MutexLock append_lock(&append_mu_);
   MutexLock segments_lock(&segments_mu_);
   if (bases.empty()) {
@@ -115,7 +114,7 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
     segments_.push_back(Slot{options_.initial_offset, active_});
     dir_unsynced_ = true;
     end_offset_.store(options_.initial_offset, std::memory_order_release);
-    if (sync_failed) RETURN_IF_ERROR(fs_.RemoveFile(sync_failed_path));  // Nothing to rewrite.
+    if (sync_failed) ClearSyncFailure(fs_, dir_, checkpointer_->sink);  // Nothing to rewrite.
     MutexLock lock(&checkpointer_->mu);
     checkpointer_->active_base = options_.initial_offset;
     return absl::OkStatus();
@@ -190,7 +189,7 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
               "deleted ", segment::FileName(bases[j], segment::kLogSuffix), ": it followed a cut"));
         }
         bases.resize(i + 1);
-        RETURN_IF_ERROR(fs_.SyncDir(dir_));
+        RETURN_IF_ERROR(FailIfNot(fs_.SyncDir(dir_)));
       }
     }
     next_offset = segment->next_offset();
@@ -207,11 +206,11 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
     // What was recovered may still be only in the page cache (a process
     // crash): make it durable before recording it as the recovery point.
     for (const Slot& slot : segments_) {
-      if (slot.segment != nullptr) RETURN_IF_ERROR(slot.segment->SyncData());
+      if (slot.segment != nullptr) RETURN_IF_ERROR(FailIfNot(slot.segment->SyncData()));
     }
     RETURN_IF_ERROR(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
   }
-  if (sync_failed) RETURN_IF_ERROR(fs_.RemoveFile(sync_failed_path));
+  if (sync_failed) ClearSyncFailure(fs_, dir_, checkpointer_->sink);
   recovery_point_current_ = recovered || (point_base == active_->base_offset() &&
                                           point->position == active_->size());
   MutexLock lock(&checkpointer_->mu);
@@ -262,6 +261,11 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::SegmentFrom(int64_t offse
   ASSIGN_OR_RETURN(const size_t index, find());
   if (index >= segments_.size()) return nullptr;
   return LoadSlot(index);
+}
+
+absl::Status PartitionLog::FailIfNot(absl::Status sync_status) {
+  if (!sync_status.ok()) checkpointer_->Fail(sync_status);
+  return sync_status;
 }
 
 bool PartitionLog::failed() const { return checkpointer_->failed.load(std::memory_order_acquire); }
@@ -499,11 +503,7 @@ absl::Status PartitionLog::SyncOnce() {
   }
   if (s.ok()) s = active->SyncTo(active_end);
   if (s.ok() && sync_dir) s = fs_.SyncDir(dir_);
-  if (!s.ok()) {
-    // No retry: it could succeed without writing what this one could not.
-    checkpointer_->Fail(s);
-    return s;
-  }
+  if (!s.ok()) return FailIfNot(s);  // Not retried: see Sync().
   for (const auto& segment : sealed) checkpointer_->OnSynced(segment->base_offset());
   RaiseDurableOffset(end);
   return absl::OkStatus();
@@ -595,12 +595,14 @@ absl::Status PartitionLog::Close() {
   auto keep_first = [&status](absl::Status s) {
     if (status.ok()) status = std::move(s);
   };
-  for (const auto& segment : unsynced_sealed_) keep_first(segment->SyncData());
+  for (const auto& segment : unsynced_sealed_) keep_first(FailIfNot(segment->SyncData()));
   unsynced_sealed_.clear();
   // Trim the active segment's preallocated tail and make it all durable;
   // only then is the recovery point a promise.
   keep_first(active_->Seal());
-  keep_first(active_->SyncData());
+  if (status.ok()) keep_first(FailIfNot(active_->SyncData()));
+  // A background sync of a sealed segment may have failed meanwhile.
+  if (status.ok() && failed()) status = checkpointer_->Failure();
   if (status.ok() && !recovery_point_current_) {
     keep_first(WriteRecoveryPoint(fs_, dir_, {active_->base_offset(), active_->size()}));
   }

@@ -286,6 +286,9 @@ class PartitionLog {
   static SegmentInfo SegmentInfoOf(std::shared_ptr<Segment> segment, bool active);
   // UpTo(batches, end): the leading batches that end before offset `end`.
   static std::span<const char> UpTo(std::span<const char> batches, int64_t end);
+  // FailIfNot(sync_status): a sync's status, passed on; if it failed, the
+  // log fails (see Sync).
+  absl::Status FailIfNot(absl::Status sync_status);
   // SyncOnce(): the group-commit leader's work: makes durable what was
   // appended before it began, then advances durable_offset_.
   absl::Status SyncOnce();

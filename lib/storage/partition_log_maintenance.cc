@@ -66,6 +66,7 @@ absl::StatusOr<bool> PartitionLog::RollIf(
     const std::function<bool(const SegmentInfo&)>& should_roll) {
   MutexLock lock(&append_mu_);
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
+  if (failed()) return checkpointer_->Failure();
   if (active_->size() == 0) return false;
   SegmentInfo info = SegmentInfoOf(active_, /*active=*/true);
   info.first_append_ms = active_->first_append_ms();
@@ -81,6 +82,9 @@ absl::StatusOr<DeletedSegments> PartitionLog::DeleteOldestSegments(int64_t count
     return absl::FailedPreconditionError(
         absl::StrCat(dir_, ": an interrupted compaction awaits the next open"));
   }
+  // Nor after a failed sync: the recovery point no longer moves past what
+  // leaves the log, and the next open must find the segments it names.
+  if (failed()) return checkpointer_->Failure();
   std::vector<std::shared_ptr<Segment>> victims;
   {
     // Only maintenance removes segments, so the front ones stay put once
@@ -181,6 +185,7 @@ absl::Status PartitionLog::ReplaceSegments(const std::vector<int64_t>& replaced,
     return discard(absl::FailedPreconditionError(
         absl::StrCat(dir_, ": an interrupted compaction awaits the next open")));
   }
+  if (failed()) return discard(checkpointer_->Failure());
 
   // The replaced segments must all still be there, sealed.
   std::vector<std::shared_ptr<Segment>> olds;

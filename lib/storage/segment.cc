@@ -792,19 +792,28 @@ void Segment::DiscardWriterMapping() {
 }
 
 absl::Status Segment::SyncData() {
-  const uint64_t end = size();
-  RETURN_IF_ERROR(log_->SyncAll());
-  RETURN_IF_ERROR(index_->file().Sync());
-  RETURN_IF_ERROR(time_index_->file().Sync());
   MutexLock lock(&sync_mu_);
+  RETURN_IF_ERROR(sync_failure_);
+  const uint64_t end = size();
+  absl::Status s = log_->SyncAll();
+  if (s.ok()) s = index_->file().Sync();
+  if (s.ok()) s = time_index_->file().Sync();
+  if (!s.ok()) {
+    sync_failure_ = s;
+    return s;
+  }
   synced_ = std::max(synced_, end);
   return absl::OkStatus();
 }
 
 absl::Status Segment::SyncTo(uint64_t end) {
   MutexLock lock(&sync_mu_);
+  RETURN_IF_ERROR(sync_failure_);
   if (end <= synced_) return absl::OkStatus();
-  RETURN_IF_ERROR(log_->Sync(synced_, end - synced_));
+  if (absl::Status s = log_->Sync(synced_, end - synced_); !s.ok()) {
+    sync_failure_ = s;
+    return s;
+  }
   synced_ = end;
   return absl::OkStatus();
 }

@@ -270,6 +270,10 @@ class Segment {
   absl::Status Seal();
 
   // SyncData(): makes every published byte durable, with the indexes.
+  // Syncs of a segment (SyncData, SyncTo) run one at a time, and once one
+  // has failed every later one returns its error without trying: Linux
+  // reports a writeback error to one caller only, and a second sync could
+  // succeed without writing the pages the first could not.
   absl::Status SyncData();
   // DiscardWriterMapping(): once sealed, before a sync that others' reads
   // may run alongside: swaps the writer's page-table entries for read-only
@@ -395,6 +399,8 @@ class Segment {
 
   mutable Mutex sync_mu_;
   uint64_t synced_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  // The first failed sync, returned by every later one (see SyncData).
+  absl::Status sync_failure_ ABSL_GUARDED_BY(sync_mu_);
 };
 
 }  // namespace rill

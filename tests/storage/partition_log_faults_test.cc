@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 
 #include "format/batch_builder.h"
@@ -16,6 +17,7 @@
 #include "testutil/log_records.h"
 #include "testutil/status.h"
 #include "testutil/test_fs.h"
+#include "util/task_runner.h"
 
 namespace rill {
 namespace {
@@ -143,6 +145,73 @@ TEST_CASE("PartitionLog: a failed Sync stops the log, which promises nothing mor
   auto copy = fs.CrashCopy(CrashMode::kDropUnsynced, 3);
   auto reopened = Unwrap(PartitionLog::Open(*copy, t.Join("log"), options, nullptr));
   REQUIRE_OK(VerifyLog(*reopened, 0, log->end_offset()));
+}
+
+// Failed(s): the error of a log that a failed sync stopped.
+bool Failed(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kFailedPrecondition &&
+         absl::StrContains(s.message(), "takes no more writes");
+}
+
+// ExpectRewrittenOnReopen(fs, dir, options, end): reopening in the same
+// boot writes the tail again, so that after the next power loss every
+// record before `end` is there.
+void ExpectRewrittenOnReopen(MemFileSystem& fs, const std::string& dir,
+                             const PartitionLogOptions& options, int64_t end) {
+  RecoveryReport report;
+  auto log = Unwrap(PartitionLog::Open(fs, dir, options, &report));
+  CHECK(report.partitions_recovered == 1);
+  CHECK_THAT(absl::StrJoin(report.details, "\n"), Catch::Contains("rewrote"));
+  CHECK(absl::IsNotFound(fs.Stat(dir + "/" + std::string(segment::kSyncFailedFile)).status()));
+  REQUIRE_OK(VerifyLog(*log, 0, end));
+  auto copy = fs.CrashCopy(CrashMode::kDropUnsynced, 9);
+  auto crashed = Unwrap(PartitionLog::Open(*copy, dir, options, nullptr));
+  REQUIRE_OK(VerifyLog(*crashed, 0, end));
+}
+
+TEST_CASE("PartitionLog: a sealed segment's background sync that fails stops the log",
+          "[partition_log]") {
+  TestFs t(FsKind::kMem, {.track_durability = true});
+  MemFileSystem& fs = *t.mem();
+  ManualTaskRunner background;
+  PartitionLogOptions options = TestLogOptions(16 << 10);
+  options.background = &background;
+  std::mt19937_64 rng(3);
+  auto log = Unwrap(PartitionLog::Open(fs, t.Join("log"), options, nullptr));
+  REQUIRE_OK(AppendRecords(*log, 600, rng, 3));
+  REQUIRE(log->segment_count() > 3);
+  const int64_t end = log->end_offset();
+
+  // Only the background tasks sync here: the first of them fails.
+  fs.InjectFault(kMemFsSync, 0, absl::DataLossError("injected"), /*once=*/true);
+  background.RunPending();
+  CHECK(log->failed());
+  // Nothing tries again: not Sync, not maintenance, not Close.
+  const int64_t syncs = fs.OperationCount(kMemFsSync | kMemFsSyncDir);
+  CHECK(Failed(log->Sync()));
+  CHECK(Failed(log->RollIf([](const SegmentInfo&) { return true; }).status()));
+  CHECK(Failed(log->DeleteOldestSegments(1, RemovalReason::kRetention).status()));
+  background.RunPending();
+  CHECK(Failed(log->Close()));
+  CHECK(fs.OperationCount(kMemFsSync | kMemFsSyncDir) == syncs);
+  log.reset();
+  ExpectRewrittenOnReopen(fs, t.Join("log"), options, end);
+}
+
+TEST_CASE("PartitionLog: a sync that fails in Close leaves the tail to be rewritten",
+          "[partition_log]") {
+  TestFs t(FsKind::kMem, {.track_durability = true});
+  MemFileSystem& fs = *t.mem();
+  const PartitionLogOptions options = TestLogOptions(16 << 10);
+  std::mt19937_64 rng(4);
+  auto log = Unwrap(PartitionLog::Open(fs, t.Join("log"), options, nullptr));
+  REQUIRE_OK(AppendRecords(*log, 600, rng, 3));
+  const int64_t end = log->end_offset();
+  fs.InjectFault(kMemFsSync, 0, absl::DataLossError("injected"), /*once=*/true);
+  const absl::Status closed = log->Close();
+  CHECK(closed.code() == absl::StatusCode::kDataLoss);
+  log.reset();
+  ExpectRewrittenOnReopen(fs, t.Join("log"), options, end);
 }
 
 }  // namespace

@@ -309,6 +309,27 @@ TEST_CASE("Segment: ids name one segment object, a reopened file gets a new one"
   CHECK(reopened->id() != second->id());
 }
 
+TEST_CASE("Segment: once a sync has failed, every later one fails without trying", "[segment]") {
+  TestFs t(FsKind::kMem);
+  std::mt19937_64 rng(8);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, SmallOptions()));
+  SegmentWriter writer(*segment);
+  Fill(writer, 8 << 10, rng);
+  REQUIRE_OK(segment->SyncTo(segment->size() / 2));
+  t.mem()->InjectFault(kMemFsSync, 0, absl::DataLossError("injected"), /*once=*/true);
+  const bool whole = GENERATE(false, true);
+  INFO((whole ? "SyncData" : "SyncTo"));
+  const absl::Status failed = whole ? segment->SyncData() : segment->SyncTo(segment->size());
+  CHECK(failed.code() == absl::StatusCode::kDataLoss);
+  const int64_t syncs = t.mem()->OperationCount(kMemFsSync);
+  // The fault is spent: a real sync now would succeed, and skip the pages
+  // the failed one could not write.
+  CHECK(segment->SyncData().code() == absl::StatusCode::kDataLoss);
+  CHECK(segment->SyncTo(segment->size()).code() == absl::StatusCode::kDataLoss);
+  CHECK(t.mem()->OperationCount(kMemFsSync) == syncs);
+  CHECK(segment->synced() == segment->size() / 2);
+}
+
 TEST_CASE("Segment: written through its file, nothing asks to fault pages in", "[segment]") {
   TestFs t(GENERATE(FsKind::kMem, FsKind::kPosix));
   const bool write_through_file = GENERATE(false, true);

@@ -59,7 +59,8 @@ const LogSink kQuiet = [](LogSeverity, std::string_view) {};
 
 // StoppedBySync(s): the error of a log that a failed sync stopped.
 bool StoppedBySync(const absl::Status& s) {
-  return absl::IsFailedPrecondition(s) && absl::StrContains(s.message(), "a sync of");
+  return absl::IsFailedPrecondition(s) &&
+         absl::StrContains(s.message(), "takes no more writes; reopen it");
 }
 constexpr int32_t kPartitions = 2;
 
