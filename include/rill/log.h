@@ -93,8 +93,8 @@ class RILL_EXPORT Log {
   // threads and releases every file and mapping not still viewed by a
   // consumer's last poll. Later calls on the log, its producers and
   // consumers fail with kFailedPrecondition. Returns the first error met
-  // (for a partition whose sync failed, that failure again); the log is
-  // closed anyway.
+  // (for a partition whose sync failed earlier, kFailedPrecondition naming
+  // that failure); the log is closed anyway.
   absl::Status Close();
 
   // CreateTopic(name, config): creates a topic. Names follow Kafka's rule:
@@ -168,9 +168,10 @@ class RILL_EXPORT Log {
   absl::Status DeleteGroup(std::string_view group);
 
   // Sync(): makes everything appended so far durable (survive a power loss).
-  // If a partition's sync fails, returns that error; the partition then
-  // takes no more appends or syncs (kFailedPrecondition) until the log is
-  // reopened, since a retried sync could succeed without writing anything.
+  // Syncs every partition even if one fails, and returns the first error.
+  // A partition whose sync failed takes no more appends or syncs
+  // (kFailedPrecondition) until the log is reopened, since a retried sync
+  // could succeed without writing anything.
   absl::Status Sync();
 
   // RunMaintenance(): runs now, on the calling thread, the background tasks

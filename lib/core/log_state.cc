@@ -402,12 +402,16 @@ void LogState::RemoveFlusher(uint64_t id) {
 
 absl::Status LogState::SyncAll() {
   RETURN_IF_ERROR(CheckOpen());
+  // Every partition, whatever the others say: one stopped by a failed sync
+  // (which stays so until reopened) must not keep the rest from syncing.
+  absl::Status first;
   for (const auto& topic : Topics()) {
     for (int32_t p = 0; p < topic->partition_count(); ++p) {
-      RETURN_IF_ERROR(topic->partition(p)->log().Sync());
+      absl::Status s = topic->partition(p)->log().Sync();
+      if (first.ok()) first = std::move(s);
     }
   }
-  return absl::OkStatus();
+  return first;
 }
 
 MaintenanceReport LogState::RunMaintenance(std::string_view only_topic) {

@@ -61,6 +61,12 @@ class Maintenance::Pass {
         continue;
       }
       PartitionLog* log = t.partitions[partition_];
+      if (job_ == nullptr && log->failed()) {
+        // Stopped by a failed sync until reopened (PartitionLog::Sync):
+        // nothing to delete, and a compacted copy could not replace anything.
+        ++partition_;
+        continue;
+      }
       if (job_ == nullptr) {
         Expire(t, log);
         if (!HasCompact(t.config.cleanup_policy)) {

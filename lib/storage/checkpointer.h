@@ -69,6 +69,24 @@ struct PartitionLog::Checkpointer {
   // Kafka takes a log directory offline. Keeps the first failure.
   void Fail(const absl::Status& status) {
     MutexLock lock(&mu);
+    FailLocked(status);
+  }
+
+  // FailInBackground(status): Fail, from a task that may run after Close().
+  // Then Close() had synced the segment itself, successfully (a segment
+  // keeps its first sync failure, so it would have met this one), and the
+  // directory may be on its way out: only say so.
+  void FailInBackground(const absl::Status& status) {
+    MutexLock lock(&mu);
+    if (closed) {
+      sink(LogSeverity::kWarning,
+           absl::StrCat("a sync of ", dir, " failed after it was closed: ", status.message()));
+      return;
+    }
+    FailLocked(status);
+  }
+
+  void FailLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (failed.load(std::memory_order_relaxed)) return;
     failure = status;
     failed.store(true, std::memory_order_release);

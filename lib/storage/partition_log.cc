@@ -390,7 +390,7 @@ absl::Status PartitionLog::RollLocked() {
       // the failed one could not (see Checkpointer::Fail).
       if (checkpointer->failed.load(std::memory_order_acquire)) return;
       if (absl::Status s = old->SyncData(); !s.ok()) {
-        checkpointer->Fail(s);
+        checkpointer->FailInBackground(s);
         return;
       }
       checkpointer->OnSynced(old->base_offset());
@@ -595,7 +595,9 @@ absl::Status PartitionLog::Close() {
   auto keep_first = [&status](absl::Status s) {
     if (status.ok()) status = std::move(s);
   };
-  for (const auto& segment : unsynced_sealed_) keep_first(FailIfNot(segment->SyncData()));
+  for (const auto& segment : unsynced_sealed_) {
+    if (status.ok()) keep_first(FailIfNot(segment->SyncData()));
+  }
   unsynced_sealed_.clear();
   // Trim the active segment's preallocated tail and make it all durable;
   // only then is the recovery point a promise.

@@ -21,7 +21,9 @@
 
 #include "absl/strings/numbers.h"
 #include "core/core_util.h"
+#include "core/log_factory.h"
 #include "rill/rill.h"
+#include "storage/mem_file_system.h"
 #include "testutil/batch_util.h"
 
 namespace rill {
@@ -371,6 +373,51 @@ TEST_CASE("kPowerLoss SendAsync callbacks report OK, and Flush waits for them", 
     CHECK(r.record.value ==
           std::string(50, 'p') + std::to_string(index.at({r.partition, r.offset})));
   }
+}
+
+TEST_CASE("a partition a failed sync stopped does not keep Log::Sync from the others",
+          "[durability]") {
+  MemFileSystem fs({.track_durability = true});
+  const LogSink quiet = [](LogSeverity, std::string_view) {};
+  absl::StatusOr<std::unique_ptr<Log>> opened =
+      core::LogFactory::Open(&fs, "/log", {.log_sink = quiet, .background_threads = 0});
+  REQUIRE_OK(opened);
+  Log& log = **opened;
+  REQUIRE_OK(log.CreateTopic("a", {.partitions = 1}));
+  REQUIRE_OK(log.CreateTopic("b", {.partitions = 1}));
+  REQUIRE_OK(log.Sync());
+  Producer producer(log, {.durability = Durability::kProcessCrash});
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 50; ++i) {
+    for (const char* topic : {"a", "b"}) {
+      REQUIRE_OK(producer.Send(topic, testing::RandomRecord(rng).view()));
+    }
+  }
+
+  // The first partition's sync fails; the other's, after it, succeeds.
+  fs.InjectFault(kMemFsSync, 0, absl::DataLossError("injected"), /*once=*/true);
+  CHECK(log.Sync().code() == absl::StatusCode::kDataLoss);
+  std::map<std::string, absl::StatusCode> sent;
+  for (const char* topic : {"a", "b"}) {
+    sent[topic] = producer.Send(topic, testing::RandomRecord(rng).view()).status().code();
+  }
+  INFO("a: " << absl::StatusCodeToString(sent["a"])
+             << ", b: " << absl::StatusCodeToString(sent["b"]));
+  // One partition stopped, the other did not.
+  CHECK(((sent["a"] == absl::StatusCode::kFailedPrecondition) !=
+         (sent["b"] == absl::StatusCode::kFailedPrecondition)));
+  const std::string healthy = sent["a"] == absl::StatusCode::kOk ? "a" : "b";
+  CHECK(sent[healthy] == absl::StatusCode::kOk);
+  // Log::Sync keeps reporting the stopped partition, and goes on syncing the
+  // other: all 51 of its records survive a loss of power.
+  CHECK(log.Sync().code() == absl::StatusCode::kFailedPrecondition);
+  std::unique_ptr<MemFileSystem> copy = fs.CrashCopy(CrashMode::kDropUnsynced, 1);
+  absl::StatusOr<std::unique_ptr<Log>> crashed =
+      core::LogFactory::Open(copy.get(), "/log", {.log_sink = quiet, .background_threads = 0});
+  REQUIRE_OK(crashed);
+  absl::StatusOr<TopicDescription> described = (*crashed)->DescribeTopic(healthy);
+  REQUIRE_OK(described);
+  CHECK(described->partitions[0].end_offset == 51);
 }
 
 }  // namespace
