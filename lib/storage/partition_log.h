@@ -138,9 +138,9 @@ class PartitionLog {
   // kInvalidArgument (not one well-formed batch, or larger than
   // max_batch_bytes), kDataLoss (CRC mismatch, if checked),
   // kResourceExhausted (device full), kFailedPrecondition (closed, or a
-  // sync failed: see Sync). `published` runs once the batch is visible to readers, before the
-  // append goes on to fault in pages ahead (Populator::kWriter), so a
-  // reader woken there does not wait for that.
+  // sync failed: see Sync). `published` runs once the batch is visible to
+  // readers, before the append goes on to fault in pages ahead
+  // (Populator::kWriter), so a reader woken there does not wait for that.
   absl::StatusOr<AppendResult> Append(
       std::span<const char> batch, absl::FunctionRef<void()> published = [] {});
 
