@@ -582,16 +582,9 @@ absl::Status PartitionLog::Close() {
     checkpointer_->closed = true;
   }
   if (active_ == nullptr) return absl::OkStatus();  // Open failed: nothing to record.
-  if (failed()) {
-    // Nothing synced, and no recovery point: the next open checks the data.
-    const absl::Status failure = checkpointer_->Failure();
-    active_.reset();
-    unsynced_sealed_.clear();
-    MutexLock segments_lock(&segments_mu_);
-    segments_.clear();
-    return failure;
-  }
-  absl::Status status;
+  // A failed log syncs nothing and records no recovery point: from its first
+  // failure on, every step below is skipped, and the next open checks the data.
+  absl::Status status = failed() ? checkpointer_->Failure() : absl::OkStatus();
   auto keep_first = [&status](absl::Status s) {
     if (status.ok()) status = std::move(s);
   };
@@ -601,7 +594,7 @@ absl::Status PartitionLog::Close() {
   unsynced_sealed_.clear();
   // Trim the active segment's preallocated tail and make it all durable;
   // only then is the recovery point a promise.
-  keep_first(active_->Seal());
+  if (status.ok()) keep_first(active_->Seal());
   if (status.ok()) keep_first(FailIfNot(active_->SyncData()));
   // A background sync of a sealed segment may have failed meanwhile.
   if (status.ok() && failed()) status = checkpointer_->Failure();
