@@ -35,10 +35,12 @@ if [ "${RILL_SKIP_SANITIZERS:-0}" != 1 ]; then
   export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-  run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRILL_SANITIZE=address,undefined \
-    -DRILL_BUILD_BENCHMARKS=OFF
-  run_suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRILL_SANITIZE=thread \
-    -DRILL_BUILD_BENCHMARKS=OFF
+  # -O1 and line tables only (-g1): what the sanitizers' own docs advise, and
+  # half the compile time of -O2 -g; reports still name file and line.
+  sanitized=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
+    -DRILL_BUILD_BENCHMARKS=OFF)
+  run_suite build-asan "${sanitized[@]}" -DRILL_SANITIZE=address,undefined
+  run_suite build-tsan "${sanitized[@]}" -DRILL_SANITIZE=thread
 fi
 fuzz_seconds=${RILL_FUZZ_SECONDS:-20}
 if [ "${RILL_SKIP_SANITIZERS:-0}" != 1 ] && [ "$fuzz_seconds" != 0 ]; then
