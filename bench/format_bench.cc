@@ -98,17 +98,24 @@ const Payloads& GetPayloads(bool json) {
   return payloads[json ? 1 : 0];
 }
 
-void AddRecord(BatchBuilder* builder, const Payloads& p, int i) {
+// Two headers, as a traced service might set them: a trace id and a source.
+constexpr Header kHeaders[] = {{.key = "trace-id", .value = "4bf92f3577b34da6"},
+                               {.key = "source", .value = "gateway-7"}};
+
+void AddRecord(BatchBuilder* builder, const Payloads& p, int i, bool headers) {
   const size_t k = static_cast<size_t>(i) % kDistinctValues;
-  builder->Add({.key = p.keys[k], .value = p.values[k]}, kT0 + i);
+  builder->Add({.key = p.keys[k],
+                .value = p.values[k],
+                .headers = headers ? std::span<const Header>(kHeaders) : std::span<const Header>()},
+               kT0 + i);
 }
 
 // RecordsPerBatch(p, target): how many records fill a batch of `target`
 // uncompressed bytes.
-int RecordsPerBatch(const Payloads& p, size_t target) {
+int RecordsPerBatch(const Payloads& p, size_t target, bool headers) {
   BatchBuilder builder;
   int n = 0;
-  while (builder.uncompressed_size() < target) AddRecord(&builder, p, n++);
+  while (builder.uncompressed_size() < target) AddRecord(&builder, p, n++, headers);
   return n;
 }
 
@@ -116,6 +123,7 @@ struct BatchCase {
   Compression codec;
   size_t target;
   bool json;
+  bool headers;
   const Payloads* payloads;
   int records;
 };
@@ -125,11 +133,12 @@ BatchCase GetCase(benchmark::State& state) {
   c.codec = static_cast<Compression>(state.range(0));
   c.target = static_cast<size_t>(state.range(1)) << 10;
   c.json = state.range(2) != 0;
+  c.headers = state.range(3) != 0;
   c.payloads = &GetPayloads(c.json);
-  c.records = RecordsPerBatch(*c.payloads, c.target);
-  const std::string label = std::string(CompressionName(c.codec)) +
-                            (c.json ? " json " : " random ") +
-                            (c.target < (1 << 20) ? "16KiB" : "1MiB");
+  c.records = RecordsPerBatch(*c.payloads, c.target, c.headers);
+  const std::string label =
+      std::string(CompressionName(c.codec)) + (c.json ? " json " : " random ") +
+      (c.target < (1 << 20) ? "16KiB" : "1MiB") + (c.headers ? " 2 headers" : "");
   state.SetLabel(label.c_str());
   return c;
 }
@@ -137,7 +146,7 @@ BatchCase GetCase(benchmark::State& state) {
 // Encode(builder, c): one batch of c.records records, or an empty span.
 std::span<const char> Encode(BatchBuilder* builder, const BatchCase& c) {
   builder->Reset();
-  for (int i = 0; i < c.records; ++i) AddRecord(builder, *c.payloads, i);
+  for (int i = 0; i < c.records; ++i) AddRecord(builder, *c.payloads, i, c.headers);
   absl::StatusOr<std::span<const char>> batch = builder->Finish();
   return batch.ok() ? *batch : std::span<const char>();
 }
@@ -198,6 +207,9 @@ void BM_Decode(benchmark::State& state) {
     int n = 0;
     while (decoder.Next(&r)) {
       touched += Touch(r.key()) + Touch(r.value());
+      if (c.headers) {
+        for (const Header& h : r.headers()) touched += Touch(h.key) + Touch(h.value.value_or(""));
+      }
       ++n;
     }
     benchmark::DoNotOptimize(touched);
@@ -212,14 +224,16 @@ void BM_Decode(benchmark::State& state) {
               g_allocations.load() - allocations);
 }
 
-// Every codec rill writes, both batch sizes, random and JSON values.
+// Every codec rill writes, both batch sizes, random and JSON values; and
+// one case of records with headers.
 void BatchCases(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"codec", "kib", "json"});
+  b->ArgNames({"codec", "kib", "json", "headers"});
   for (Compression codec : {Compression::kNone, Compression::kLz4, Compression::kZstd}) {
     for (int kib : {16, 1024}) {
-      for (int json : {0, 1}) b->Args({static_cast<int>(codec), kib, json});
+      for (int json : {0, 1}) b->Args({static_cast<int>(codec), kib, json, 0});
     }
   }
+  b->Args({static_cast<int>(Compression::kNone), 16, 0, 1});
 }
 BENCHMARK(BM_Encode)->Apply(BatchCases);
 BENCHMARK(BM_Decode)->Apply(BatchCases);

@@ -206,10 +206,11 @@ class RecordDecoder {
   }
 
  private:
-  // NextUsual(&r): Next() for the usual record, inline: every varint one or
-  // two bytes long, and no headers. It checks what NextChecked() checks.
-  // Returns false, having changed nothing, for any other record, well-formed
-  // or not: NextChecked() then decodes it again and says what is wrong.
+  // NextUsual(&r): Next() for the usual record, inline: every varint before
+  // the headers one or two bytes long; headers, if any, are checked out of
+  // line (UsualHeaders). It checks what NextChecked() checks. Returns false, having changed
+  // nothing, for any other record, well-formed or not: NextChecked() then
+  // decodes it again and says what is wrong.
   ABSL_ATTRIBUTE_ALWAYS_INLINE bool NextUsual(RecordView* r) {
     int32_t length;
     const char* p = DecodeShortVarint32(p_, end_, &length);
@@ -237,10 +238,13 @@ class RecordDecoder {
     if (p == nullptr || c.value_size < -1 || c.value_size > record_end - p) return false;
     c.value = p;
     if (c.value_size > 0) p += c.value_size;
-    // No headers: a count of 0 in the record's last byte.
-    if (record_end - p != 1 || *p != 0) return false;
-
-    c.headers = HeadersView(record_end, record_end, 0);
+    // Usually no headers: a count of 0 in the record's last byte.
+    HeadersStart headers = {record_end, 0};
+    if (ABSL_PREDICT_FALSE(record_end - p != 1 || *p != 0)) {
+      headers = UsualHeaders(p, record_end);
+      if (headers.first == nullptr) return false;
+    }
+    c.headers = HeadersView(headers.first, record_end, headers.count);
     c.record_end = record_end;
     Accept(r, c);
     return true;
@@ -292,16 +296,9 @@ class RecordDecoder {
     if (p == nullptr) return Fail("record header count is not a valid varint");
     if (header_count < 0) return Fail("record header count is negative");
     const char* const headers = p;
-    for (int32_t i = 0; i < header_count; ++i) {
-      if (p == record_end) return Fail("record has fewer headers than its header count");
-      int32_t len;
-      p = Field(p, record_end, &len, kHeaderKeyErrors);
-      if (p == nullptr) return false;
-      p += len;
-      p = Field(p, record_end, &len, kHeaderValueErrors);
-      if (p == nullptr) return false;
-      if (len > 0) p += len;
-    }
+    const char* why;
+    p = WalkHeaders(p, record_end, header_count, &why);
+    if (p == nullptr) return Fail(why);
     if (p != record_end) return Fail("record has bytes left over after its headers");
 
     c.headers = HeadersView(headers, record_end, header_count);
@@ -356,22 +353,67 @@ class RecordDecoder {
       .min_length = -1,
   };
 
-  // Field(p, end, &size, errors): reads the length of the field at p and
-  // checks that its bytes lie within [p, end). Returns where its bytes start,
-  // or nullptr after Fail().
-  const char* Field(const char* p, const char* end, int32_t* size, const FieldErrors& errors) {
+  // CheckField(p, end, &size, errors, &why): reads the length of the field
+  // at p and checks that its bytes lie within [p, end). Returns where its
+  // bytes start, or nullptr with `why` set to what is wrong.
+  static const char* CheckField(const char* p, const char* end, int32_t* size,
+                                const FieldErrors& errors, const char** why) {
     p = DecodeVarint32(p, end, size);
-    const char* error = nullptr;
     if (p == nullptr) {
-      error = errors.not_varint;
+      *why = errors.not_varint;
     } else if (*size < errors.min_length) {
-      error = errors.below_min;
+      *why = errors.below_min;
     } else if (*size > end - p) {
-      error = errors.past_end;
+      *why = errors.past_end;
+    } else {
+      return p;
     }
-    if (error == nullptr) return p;
-    Fail(error);
     return nullptr;
+  }
+  // Field(p, end, &size, errors): CheckField(), then Fail() on an error.
+  const char* Field(const char* p, const char* end, int32_t* size, const FieldErrors& errors) {
+    const char* why;
+    p = CheckField(p, end, size, errors, &why);
+    if (p == nullptr) Fail(why);
+    return p;
+  }
+  // Where a record's headers start, and how many there are. Small enough to
+  // come back in registers: the record being decoded stays in them too.
+  struct HeadersStart {
+    const char* first;
+    int32_t count;
+  };
+  // UsualHeaders(p, end): for NextUsual(), the headers from p (a count, then
+  // the headers) to the record's end; `first` is nullptr if they are
+  // malformed or do not end there.
+  ABSL_ATTRIBUTE_NOINLINE static HeadersStart UsualHeaders(const char* p, const char* end) {
+    int32_t count;
+    p = DecodeVarint32(p, end, &count);
+    const char* why;
+    if (p == nullptr || count < 0 || WalkHeaders(p, end, count, &why) != end) {
+      return {nullptr, 0};
+    }
+    return {p, count};
+  }
+  // WalkHeaders(p, end, count, &why): checks `count` headers starting at p,
+  // each within [p, end). Returns where they end, or nullptr with `why` set
+  // to what is wrong. Changes nothing: both Next() paths use it.
+  ABSL_ATTRIBUTE_NOINLINE static const char* WalkHeaders(const char* p, const char* end,
+                                                         int32_t count, const char** why) {
+    for (int32_t i = 0; i < count; ++i) {
+      if (p == end) {
+        *why = "record has fewer headers than its header count";
+        return nullptr;
+      }
+      int32_t len;
+      p = CheckField(p, end, &len, kHeaderKeyErrors, why);
+      if (p == nullptr) return nullptr;
+      p += len;
+      p = CheckField(p, end, &len, kHeaderValueErrors, why);
+      if (p == nullptr) return nullptr;
+      if (len > 0) p += len;
+    }
+    return p;
   }
 
   // A record that passed every check, as Accept() takes it.
