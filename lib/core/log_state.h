@@ -59,14 +59,15 @@ class Partition {
   // partition lives.
   const detail::PartitionRef* ref() const { return &ref_; }
 
-  // Append(batch): appends and wakes the consumers waiting at the end.
-  // kResourceExhausted, with nothing appended, when the topic's quota or the
-  // log's disk budget refuses it (quota.policy = reject).
-  absl::StatusOr<AppendResult> Append(std::span<const char> batch) {
+  // Append(batch, now_ms): appends and wakes the consumers waiting at the
+  // end. `now_ms` as PartitionLog::Append takes it. kResourceExhausted, with
+  // nothing appended, when the topic's quota or the log's disk budget
+  // refuses it (quota.policy = reject).
+  absl::StatusOr<AppendResult> Append(std::span<const char> batch, int64_t now_ms = -1) {
     if (account_ != nullptr) {
       if (absl::Status s = account_->Admit(*log_, batch.size()); !s.ok()) return s;
     }
-    return log_->Append(batch, [this] { notifier_.Notify(); });
+    return log_->Append(batch, now_ms, [this] { notifier_.Notify(); });
   }
 
  private:

@@ -88,10 +88,12 @@ class Producer::Impl : public std::enable_shared_from_this<Producer::Impl> {
   // bytes (EncodedRecordSize) could not fit a batch of p's topic.
   absl::Status CheckSize(const Pending& p, size_t record_size) const;
   size_t BatchLimit(const Topic& topic) const;
-  // AppendLocked(p, tracked): appends p's batch. A tracked completion counts
-  // as outstanding until Complete() has run its callbacks; Flush waits for
-  // it, wherever that happens.
-  Completion AppendLocked(Pending* p, bool tracked = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // AppendLocked(p, tracked, now_ms): appends p's batch. A tracked
+  // completion counts as outstanding until Complete() has run its callbacks;
+  // Flush waits for it, wherever that happens. `now_ms`: the clock as the
+  // caller just read it, or -1 (see PartitionLog::Append).
+  Completion AppendLocked(Pending* p, bool tracked = true, int64_t now_ms = -1)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Complete(std::vector<Completion> completions);
   void Done();
   void RunCallbacks(Completion& c, const absl::Status& sync_status);
@@ -193,7 +195,7 @@ absl::Status Producer::Impl::CheckSize(const Pending& p, size_t record_size) con
   return absl::OkStatus();
 }
 
-Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p, bool tracked) {
+Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p, bool tracked, int64_t now_ms) {
   if (tracked) {
     MutexLock lock(&outstanding_mu_);
     ++outstanding_;
@@ -203,7 +205,7 @@ Producer::Impl::Completion Producer::Impl::AppendLocked(Pending* p, bool tracked
   c.partition = p->partition;
   absl::StatusOr<std::span<const char>> bytes = p->builder->Finish();
   if (bytes.ok()) {
-    c.result = p->partition->Append(*bytes);
+    c.result = p->partition->Append(*bytes, now_ms);
   } else {
     c.result = bytes.status();
   }
@@ -313,7 +315,7 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
     RETURN_IF_ERROR(CheckSize(*p, record_size));
     const size_t limit = BatchLimit(*p->topic);
     if (!p->builder->empty() && p->builder->uncompressed_size() + record_size + kDeltaSlack > limit) {
-      completions.push_back(AppendLocked(p));
+      completions.push_back(AppendLocked(p, /*tracked=*/true, now));
       if (!record.key.has_value() && !record.partition.has_value()) {
         // The sticky partition moved on: route again.
         ASSIGN_OR_RETURN(p, Route(topic_name, record));
@@ -326,7 +328,7 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
     }
     p->builder->Add(record, now, payload_size);
     if (p->builder->uncompressed_size() >= limit || options_.linger <= absl::ZeroDuration()) {
-      completions.push_back(AppendLocked(p));
+      completions.push_back(AppendLocked(p, /*tracked=*/true, now));
     } else if (first) {
       p->first_us = state_->clock()->MonotonicMicros();
       ArmTimer(p->first_us + absl::ToInt64Microseconds(options_.linger));
@@ -347,10 +349,10 @@ absl::StatusOr<RecordPosition> Producer::Impl::Send(std::string_view topic_name,
     const int64_t now = state_->clock()->NowMillis();
     RETURN_IF_ERROR(CheckSize(*p, BatchBuilder::EncodedRecordSize(record, 0, 0)));
     // Records sent earlier to this partition go first.
-    if (!p->builder->empty()) completions.push_back(AppendLocked(p));
+    if (!p->builder->empty()) completions.push_back(AppendLocked(p, /*tracked=*/true, now));
     timestamp = record.timestamp.value_or(now);
     p->builder->Add(record, now);
-    mine = AppendLocked(p, /*tracked=*/false);  // Send reports it itself.
+    mine = AppendLocked(p, /*tracked=*/false, now);  // Send reports it itself.
   }
   Complete(std::move(completions));
   RETURN_IF_ERROR(mine.result.status());

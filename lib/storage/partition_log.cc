@@ -294,7 +294,7 @@ uint64_t PartitionLog::size_bytes() const {
   return total;
 }
 
-absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch,
+absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch, int64_t now_ms,
                                                   absl::FunctionRef<void()> published) {
   BatchHeader h;
   // Bytes that are not a batch are the caller's mistake (kInvalidArgument),
@@ -321,7 +321,8 @@ absl::StatusOr<AppendResult> PartitionLog::Append(std::span<const char> batch,
   }
   if (closed_) return absl::FailedPreconditionError(absl::StrCat(dir_, " is closed"));
   if (failed()) return checkpointer_->Failure();
-  const int64_t now = options_.clock->NowMillis();
+  const int64_t now =
+      now_ms >= 0 && !settings_.log_append_time ? now_ms : options_.clock->NowMillis();
   h.base_offset = end_offset_.load(std::memory_order_relaxed);
   const bool aged = settings_.segment_ms > 0 && active_->first_append_ms() >= 0 &&
                     now - active_->first_append_ms() >= settings_.segment_ms;

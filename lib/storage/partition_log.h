@@ -138,11 +138,16 @@ class PartitionLog {
   // kInvalidArgument (not one well-formed batch, or larger than
   // max_batch_bytes), kDataLoss (CRC mismatch, if checked),
   // kResourceExhausted (device full), kFailedPrecondition (closed, or a
-  // sync failed: see Sync). `published` runs once the batch is visible to
-  // readers, before the append goes on to fault in pages ahead
-  // (Populator::kWriter), so a reader woken there does not wait for that.
+  // sync failed: see Sync). `now_ms`: the log's clock (NowMillis) as the
+  // caller has just read it, to save reading it again; -1 to read it here.
+  // A log-append-time partition always reads it here, under its append
+  // lock, so that its batches' times never go back. `published` runs once
+  // the batch is visible to readers, before the append goes on to fault in
+  // pages ahead (Populator::kWriter), so a reader woken there does not wait
+  // for that.
   absl::StatusOr<AppendResult> Append(
-      std::span<const char> batch, absl::FunctionRef<void()> published = [] {});
+      std::span<const char> batch, int64_t now_ms = -1,
+      absl::FunctionRef<void()> published = [] {});
 
   // start_offset(): the first offset still in the log.
   int64_t start_offset() const;
