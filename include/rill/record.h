@@ -208,9 +208,9 @@ class RecordDecoder {
  private:
   // NextUsual(&r): Next() for the usual record, inline: every varint before
   // the headers one or two bytes long; headers, if any, are checked out of
-  // line (UsualHeaders). It checks what NextChecked() checks. Returns false, having changed
-  // nothing, for any other record, well-formed or not: NextChecked() then
-  // decodes it again and says what is wrong.
+  // line (UsualHeaders). It checks what NextChecked() checks. Returns false,
+  // having changed nothing, for any other record, well-formed or not:
+  // NextChecked() then decodes it again and says what is wrong.
   ABSL_ATTRIBUTE_ALWAYS_INLINE bool NextUsual(RecordView* r) {
     int32_t length;
     const char* p = DecodeShortVarint32(p_, end_, &length);

@@ -1,8 +1,9 @@
 // RecordDecoder against a reference decoder written here from Kafka's record
 // layout: random records whose varints take one to ten bytes, with and
 // without keys, values and headers, as built and after random damage. The
-// decoder's inline path takes the usual records and hands the rest to its
-// checked path; both must accept and refuse exactly what the reference does.
+// decoder's inline path takes the usual records (short varints before the
+// headers; headers checked out of line) and hands the rest to its checked
+// path; both must accept and refuse exactly what the reference does.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -300,7 +301,7 @@ void Mutate(std::mt19937_64& rng, RandomBatch* b) {
 
 TEST_CASE("RecordDecoder decodes random records as the reference does", "[record_decoder]") {
   std::mt19937_64 rng(20261121);
-  int records = 0, long_varints = 0;
+  int records = 0, long_varints = 0, with_headers = 0;
   for (int i = 0; i < 20000; ++i) {
     const RandomBatch b = MakeBatch(rng);
     const Outcome expected = ReferenceDecode(b.records, b.info);
@@ -309,14 +310,67 @@ TEST_CASE("RecordDecoder decodes random records as the reference does", "[record
     REQUIRE(got == expected);
     records += static_cast<int>(got.records.size());
     for (const Decoded& d : got.records) {
-      if ((d.value && d.value->size() >= 8192) || !d.headers.empty()) ++long_varints;
+      // A key or value of 8 KiB has a three-byte length: the checked path.
+      if ((d.key && d.key->size() >= 8192) || (d.value && d.value->size() >= 8192)) {
+        ++long_varints;
+      }
+      if (!d.headers.empty()) ++with_headers;
     }
   }
   // Mostly well-formed (a timestamp near the top of the range may
-  // overflow), with many records off the inline path.
-  CAPTURE(records, long_varints);
+  // overflow), with many records off the inline path, and many with headers.
+  CAPTURE(records, long_varints, with_headers);
   CHECK(records > 100000);
   CHECK(long_varints > 20000);
+  CHECK(with_headers > 10000);
+}
+
+// One record of offset delta 0, key "k", value "v", then `headers` (the
+// header count and the headers, as bytes), with its length in front.
+std::string RecordWithHeaders(std::string_view headers) {
+  std::string body(1, '\0');  // Attributes.
+  body += Signed(0) + Signed(0) + Signed(1) + "k" + Signed(1) + "v";
+  body += headers;
+  return Signed(static_cast<int64_t>(body.size())) + body;
+}
+
+TEST_CASE("RecordDecoder reads header counts and keys as the reference does", "[record_decoder]") {
+  const detail::RecordDecoder::BatchInfo info = {
+      .base_offset = 100, .base_timestamp = 1'700'000'000'000, .record_count = 1};
+  struct Case {
+    const char* what;
+    std::string headers;
+    bool ok;
+    size_t header_count;
+  };
+  const Case cases[] = {
+      {"no headers, count in one byte", Signed(0), true, 0},
+      {"no headers, count in two bytes (overlong)", std::string("\x80\x00", 2), true, 0},
+      {"one header, count in two bytes (overlong)",
+       std::string("\x82\x00", 2) + Signed(1) + "h" + Signed(2) + "hv", true, 1},
+      {"one header with a null value", Signed(1) + Signed(1) + "h" + Signed(-1), true, 1},
+      {"one header with an empty key", Signed(1) + Signed(0) + Signed(0), true, 1},
+      {"a null header key", Signed(1) + Signed(-1) + Signed(0), false, 0},
+      {"a negative header count", Signed(-1), false, 0},
+      {"a count above the headers there are", Signed(3) + Signed(1) + "h" + Signed(0), false, 0},
+      {"bytes after the headers", Signed(1) + Signed(1) + "h" + Signed(0) + "x", false, 0},
+      {"a header value past the record", Signed(1) + Signed(1) + "h" + Signed(5) + "ab", false, 0},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    const std::string records = RecordWithHeaders(c.headers);
+    const Outcome expected = ReferenceDecode(records, info);
+    const Outcome got = DecoderDecode(records, info);
+    CHECK(got == expected);
+    CHECK(got.failed == !c.ok);
+    if (c.ok) {
+      REQUIRE(got.records.size() == 1);
+      CHECK(got.records[0].offset == 100);
+      CHECK(*got.records[0].key == "k");
+      CHECK(*got.records[0].value == "v");
+      CHECK(got.records[0].headers.size() == c.header_count);
+    }
+  }
 }
 
 TEST_CASE("RecordDecoder refuses damaged records where the reference does", "[record_decoder]") {
