@@ -314,7 +314,9 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
     const size_t record_size = BatchBuilder::EncodedRecordSize(payload_size, 0, 0);
     RETURN_IF_ERROR(CheckSize(*p, record_size));
     const size_t limit = BatchLimit(*p->topic);
-    if (!p->builder->empty() && p->builder->uncompressed_size() + record_size + kDeltaSlack > limit) {
+    const bool full =
+        !p->builder->empty() && p->builder->uncompressed_size() + record_size + kDeltaSlack > limit;
+    if (full) {
       completions.push_back(AppendLocked(p, /*tracked=*/true, now));
       if (!record.key.has_value() && !record.partition.has_value()) {
         // The sticky partition moved on: route again.
@@ -328,7 +330,8 @@ absl::Status Producer::Impl::SendAsync(std::string_view topic_name, const Record
     }
     p->builder->Add(record, now, payload_size);
     if (p->builder->uncompressed_size() >= limit || options_.linger <= absl::ZeroDuration()) {
-      completions.push_back(AppendLocked(p, /*tracked=*/true, now));
+      // A second append reads the clock afresh (see Send).
+      completions.push_back(AppendLocked(p, /*tracked=*/true, full ? -1 : now));
     } else if (first) {
       p->first_us = state_->clock()->MonotonicMicros();
       ArmTimer(p->first_us + absl::ToInt64Microseconds(options_.linger));
@@ -348,11 +351,14 @@ absl::StatusOr<RecordPosition> Producer::Impl::Send(std::string_view topic_name,
     ASSIGN_OR_RETURN(Pending * p, Route(topic_name, record));
     const int64_t now = state_->clock()->NowMillis();
     RETURN_IF_ERROR(CheckSize(*p, BatchBuilder::EncodedRecordSize(record, 0, 0)));
-    // Records sent earlier to this partition go first.
-    if (!p->builder->empty()) completions.push_back(AppendLocked(p, /*tracked=*/true, now));
+    // Records sent earlier to this partition go first. The log reads the
+    // clock again for this one then: that append may have rolled a segment
+    // or faulted in pages, and the log's pacing counts real time.
+    const bool earlier = !p->builder->empty();
+    if (earlier) completions.push_back(AppendLocked(p, /*tracked=*/true, now));
     timestamp = record.timestamp.value_or(now);
     p->builder->Add(record, now);
-    mine = AppendLocked(p, /*tracked=*/false, now);  // Send reports it itself.
+    mine = AppendLocked(p, /*tracked=*/false, earlier ? -1 : now);  // Send reports it itself.
   }
   Complete(std::move(completions));
   RETURN_IF_ERROR(mine.result.status());

@@ -140,8 +140,10 @@ class PartitionLog {
   // kResourceExhausted (device full), kFailedPrecondition (closed, or a
   // sync failed: see Sync). `now_ms`: the log's clock (NowMillis) as the
   // caller has just read it, to save reading it again; -1 to read it here.
-  // A log-append-time partition always reads it here, under its append
-  // lock, so that its batches' times never go back. `published` runs once
+  // It serves segment_ms and the populator's pace, which a reading made
+  // while another append held the lock only blurs by that wait. A
+  // log-append-time partition always reads it here, under its append lock,
+  // so that its batches' times never go back. `published` runs once
   // the batch is visible to readers, before the append goes on to fault in
   // pages ahead (Populator::kWriter), so a reader woken there does not wait
   // for that.
