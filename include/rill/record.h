@@ -208,7 +208,7 @@ class RecordDecoder {
  private:
   // NextUsual(&r): Next() for the usual record, inline: every varint before
   // the headers one or two bytes long; headers, if any, are checked out of
-  // line (UsualHeaders). It checks what NextChecked() checks. Returns false,
+  // line (CheckHeaders). It checks what NextChecked() checks. Returns false,
   // having changed nothing, for any other record, well-formed or not:
   // NextChecked() then decodes it again and says what is wrong.
   ABSL_ATTRIBUTE_ALWAYS_INLINE bool NextUsual(RecordView* r) {
@@ -241,7 +241,8 @@ class RecordDecoder {
     // Usually no headers: a count of 0 in the record's last byte.
     HeadersStart headers = {record_end, 0};
     if (ABSL_PREDICT_FALSE(record_end - p != 1 || *p != 0)) {
-      headers = UsualHeaders(p, record_end);
+      const char* why;  // Unused: NextChecked() says what is wrong.
+      headers = CheckHeaders(p, record_end, &why);
       if (headers.first == nullptr) return false;
     }
     c.headers = HeadersView(headers.first, record_end, headers.count);
@@ -291,17 +292,10 @@ class RecordDecoder {
     if (p == nullptr) return false;
     c.value = p;
     if (c.value_size > 0) p += c.value_size;
-    int32_t header_count;
-    p = DecodeVarint32(p, record_end, &header_count);
-    if (p == nullptr) return Fail("record header count is not a valid varint");
-    if (header_count < 0) return Fail("record header count is negative");
-    const char* const headers = p;
     const char* why;
-    p = WalkHeaders(p, record_end, header_count, &why);
-    if (p == nullptr) return Fail(why);
-    if (p != record_end) return Fail("record has bytes left over after its headers");
-
-    c.headers = HeadersView(headers, record_end, header_count);
+    const HeadersStart headers = CheckHeaders(p, record_end, &why);
+    if (headers.first == nullptr) return Fail(why);
+    c.headers = HeadersView(headers.first, record_end, headers.count);
     c.record_end = record_end;
     Accept(r, c);
     return true;
@@ -383,37 +377,42 @@ class RecordDecoder {
     const char* first;
     int32_t count;
   };
-  // UsualHeaders(p, end): for NextUsual(), the headers from p (a count, then
-  // the headers) to the record's end; `first` is nullptr if they are
-  // malformed or do not end there.
-  ABSL_ATTRIBUTE_NOINLINE static HeadersStart UsualHeaders(const char* p, const char* end) {
+  // CheckHeaders(p, end, &why): checks a record's headers, from p (their
+  // count) to `end` (the record's end), where the last one must end. Returns
+  // where the first header starts and how many there are; on an error,
+  // `first` is nullptr and `why` says what is wrong. Both Next() paths use it.
+  ABSL_ATTRIBUTE_NOINLINE static HeadersStart CheckHeaders(const char* p, const char* end,
+                                                           const char** why) {
+    constexpr HeadersStart kMalformed = {nullptr, 0};
     int32_t count;
     p = DecodeVarint32(p, end, &count);
-    const char* why;
-    if (p == nullptr || count < 0 || WalkHeaders(p, end, count, &why) != end) {
-      return {nullptr, 0};
+    if (p == nullptr) {
+      *why = "record header count is not a valid varint";
+      return kMalformed;
     }
-    return {p, count};
-  }
-  // WalkHeaders(p, end, count, &why): checks `count` headers starting at p,
-  // each within [p, end). Returns where they end, or nullptr with `why` set
-  // to what is wrong. Changes nothing: both Next() paths use it.
-  ABSL_ATTRIBUTE_NOINLINE static const char* WalkHeaders(const char* p, const char* end,
-                                                         int32_t count, const char** why) {
+    if (count < 0) {
+      *why = "record header count is negative";
+      return kMalformed;
+    }
+    const char* const first = p;
     for (int32_t i = 0; i < count; ++i) {
       if (p == end) {
         *why = "record has fewer headers than its header count";
-        return nullptr;
+        return kMalformed;
       }
       int32_t len;
       p = CheckField(p, end, &len, kHeaderKeyErrors, why);
-      if (p == nullptr) return nullptr;
+      if (p == nullptr) return kMalformed;
       p += len;
       p = CheckField(p, end, &len, kHeaderValueErrors, why);
-      if (p == nullptr) return nullptr;
+      if (p == nullptr) return kMalformed;
       if (len > 0) p += len;
     }
-    return p;
+    if (p != end) {
+      *why = "record has bytes left over after its headers";
+      return kMalformed;
+    }
+    return {first, count};
   }
 
   // A record that passed every check, as Accept() takes it.
