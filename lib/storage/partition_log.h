@@ -132,21 +132,24 @@ class PartitionLog {
   // Closes (see Close) if not closed yet.
   ~PartitionLog();
 
-  // Append(batch): appends one RecordBatch v2 (as BatchBuilder makes it),
-  // giving it the next offsets. The caller's bytes are copied; they are not
-  // modified. Returns the offsets given. Errors, with nothing appended:
-  // kInvalidArgument (not one well-formed batch, or larger than
-  // max_batch_bytes), kDataLoss (CRC mismatch, if checked),
-  // kResourceExhausted (device full), kFailedPrecondition (closed, or a
-  // sync failed: see Sync). `now_ms`: the log's clock (NowMillis) as the
-  // caller has just read it, to save reading it again; -1 to read it here.
-  // It serves segment_ms and the populator's pace, which a reading made
-  // while another append held the lock only blurs by that wait. A
-  // log-append-time partition always reads it here, under its append lock,
-  // so that its batches' times never go back. `published` runs once
-  // the batch is visible to readers, before the append goes on to fault in
-  // pages ahead (Populator::kWriter), so a reader woken there does not wait
-  // for that.
+  // Append(batch, now_ms, published): appends one RecordBatch v2 (as
+  // BatchBuilder makes it), giving it the next offsets. The caller's bytes
+  // are copied; they are not modified. Returns the offsets given. Errors,
+  // with nothing appended: kInvalidArgument (not one well-formed batch, or
+  // larger than max_batch_bytes), kDataLoss (CRC mismatch, if checked),
+  // kResourceExhausted (device full), kFailedPrecondition (closed, or a sync
+  // failed: see Sync).
+  //
+  // `now_ms`: the log's clock (NowMillis) as the caller has just read it, to
+  // save reading it again; -1 to read it here. It serves segment_ms and the
+  // populator's pace, which a reading made while another append held the
+  // lock only blurs by that wait. A log-append-time partition always reads
+  // the clock here, under its append lock, so that its batches' times never
+  // go back.
+  //
+  // `published` runs once the batch is visible to readers, before the append
+  // goes on to fault in pages ahead (Populator::kWriter), so that a reader
+  // woken there does not wait for that.
   absl::StatusOr<AppendResult> Append(
       std::span<const char> batch, int64_t now_ms = -1,
       absl::FunctionRef<void()> published = [] {});
