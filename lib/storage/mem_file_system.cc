@@ -79,12 +79,27 @@ struct MemFileSystem::Node {
                              static_cast<int64_t>(RoundUp(new_size)));  // Undo: cannot fail.
       return s;
     }
-    if (new_size < size) {
-      // Bytes past the end read as zero if the file grows again.
-      std::memset(base + new_size, 0, size - new_size);
-    }
+    // Bytes past the end read as zero if the file grows again.
+    if (new_size < size) Zero(new_size, size);
     size = new_size;
     return absl::OkStatus();
+  }
+
+  // Zero(from, to): zeroes the bytes [from, to). Whole pages are handed back
+  // to the kernel, after which they read as zeros, rather than written: a
+  // segment trimmed on seal leaves a tail of mostly untouched pages, and
+  // writing zeros there would fault in every one of them.
+  void Zero(uint64_t from, uint64_t to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const uint64_t page = PageSize();
+    const uint64_t pages_from = std::min(to, (from + page - 1) & ~(page - 1));
+    const uint64_t pages_to = std::max(pages_from, to & ~(page - 1));
+    std::memset(base + from, 0, pages_from - from);
+    // base is mmap'ed: private and anonymous, so MADV_DONTNEED gives zeros.
+    if (pages_to > pages_from &&
+        madvise(base + pages_from, pages_to - pages_from, MADV_DONTNEED) != 0) {
+      std::memset(base + pages_from, 0, pages_to - pages_from);
+    }
+    std::memset(base + pages_to, 0, to - pages_to);
   }
 
   // Records [offset, offset+n) and the current size as durable -- except

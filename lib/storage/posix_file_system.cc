@@ -27,9 +27,14 @@ absl::Status ErrnoStatus(int err, std::string_view op, std::string_view path) {
                       absl::StrFormat("%s %s: %s", ToAbsl(op), ToAbsl(path), std::strerror(err)));
 }
 
+uint64_t PageSize() {
+  static const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return page_size;
+}
+
 namespace {
 
-const uint64_t kPageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+const uint64_t kPageSize = PageSize();
 
 // Retries a system call interrupted by a signal.
 template <typename F>

@@ -23,6 +23,9 @@ class PosixFileSystem final : public FileSystem {
 // ErrnoStatus(err, op, path): the status for errno `err` met by `op` on `path`.
 absl::Status ErrnoStatus(int err, std::string_view op, std::string_view path);
 
+// PageSize(): the system's page size, the unit of mmap and madvise.
+uint64_t PageSize();
+
 }  // namespace rill
 
 #endif  // RILL_LIB_STORAGE_POSIX_FILE_SYSTEM_H_

@@ -4,13 +4,16 @@
 #include "storage/file_system.h"
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -134,6 +137,47 @@ TEST_CASE("FileSystem: Truncate shrinks, and grows with zeros", "[file_system]")
   CHECK(ReadAll(*file) == std::string("0123\0\0\0\0", 8));
   REQUIRE_OK(file->Truncate(0));
   CHECK(ReadAll(*file).empty());
+}
+
+// Pages of [p, p+n) in memory (p page-aligned), by mincore(): a file's pages
+// in the page cache, an anonymous mapping's pages faulted in.
+size_t ResidentPages(const char* p, uint64_t n) {
+  std::vector<unsigned char> in_core((n + PageSize() - 1) / PageSize());
+  if (mincore(const_cast<char*>(p), n, in_core.data()) != 0) return SIZE_MAX;
+  return static_cast<size_t>(
+      std::count_if(in_core.begin(), in_core.end(), [](unsigned char c) { return c & 1; }));
+}
+
+TEST_CASE("FileSystem: Truncate cuts a mapped tail without faulting it in; it grows back as zeros",
+          "[file_system]") {
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  const uint64_t page = PageSize();
+  const uint64_t length = 2048 * page;
+  auto file = Unwrap(t.fs().OpenFile(t.Join("f"), OpenMode::kCreate));
+  REQUIRE_OK(file->Allocate(0, length));
+  auto mapping = Unwrap(file->Map(length, /*writable=*/true));
+  // Written: three pages and a bit at the start, and a few bytes far into
+  // what will be cut off. The rest was never touched, as in a segment
+  // preallocated and then trimmed.
+  std::memset(mapping->data(), 'x', 3 * page + 100);
+  std::memset(mapping->data() + length / 2, 'y', 10);
+  // (A file system may hold a file's allocated pages in memory: tmpfs does.)
+  if (t.kind() == FsKind::kMem) CHECK(ResidentPages(mapping->data(), length) == 5);
+
+  const uint64_t cut = page + 10;  // Inside the second page.
+  REQUIRE_OK(file->Truncate(cut));
+  CHECK(Unwrap(file->Size()) == cut);
+  // Clearing the tail brought none of its pages in.
+  CHECK(ResidentPages(mapping->data(), length) <= 2);
+
+  // Grown again, the file reads zeros past the cut, by ReadAt and through
+  // the mapping.
+  REQUIRE_OK(file->Truncate(length));
+  std::string expected(length, '\0');
+  std::memset(expected.data(), 'x', cut);
+  CHECK(ReadAll(*file) == expected);
+  CHECK(std::string_view(mapping->data(), length) == expected);
 }
 
 TEST_CASE("FileSystem: Allocate grows the size and the space held", "[file_system]") {
