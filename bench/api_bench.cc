@@ -1,7 +1,8 @@
 // Benchmarks of rill's public API on an in-memory log, so that the cost per
 // record of the producer and consumer code -- not of fresh pages or the
-// device -- is what they show: SendAsync, Send, a Consumer's replay, and a
-// Send polled back at once (the tail, as a busy-polling consumer reads it).
+// device -- is what they show: SendAsync, Send, a Consumer's replay, a Send
+// polled back at once (the tail, as a busy-polling consumer reads it), and
+// a whole in-memory log's life in a unit test.
 // Records are an 8-byte key and a 100-byte value. Items are records.
 #include <benchmark/benchmark.h>
 
@@ -112,6 +113,29 @@ void BM_ConsumerReplay(benchmark::State& state) {
   state.SetItemsProcessed(records);
 }
 
+// The life of a log in a unit test: open in memory, create a topic, send
+// one record, poll it back, close. Items are logs.
+void BM_InMemoryLogLifetime(benchmark::State& state) {
+  const std::string value = RandomValue();
+  for (auto _ : state) {
+    std::unique_ptr<Log> log = OpenLog(state);
+    if (log == nullptr) break;
+    {
+      Producer producer(*log);
+      Consumer consumer(*log, {.auto_offset_reset = OffsetReset::kEarliest});
+      absl::StatusOr<ConsumerRecords> polled;
+      if (!producer.Send("t", {.key = "12345678", .value = value}).ok() ||
+          !consumer.Subscribe({"t"}).ok() || !(polled = consumer.Poll(absl::ZeroDuration())).ok() ||
+          polled->size() != 1) {
+        state.SkipWithError("Send, Subscribe or Poll failed");
+        break;
+      }
+    }
+    log.reset();  // Closes.
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // Send, then Poll that record back, on one thread: the work of one message
 // between threads (BM_Send's and the consumer's part), without the trip
 // across cores. Each record is a batch of its own, so a read finds its batch
@@ -147,6 +171,7 @@ BENCHMARK(BM_SendAsync);
 BENCHMARK(BM_Send);
 BENCHMARK(BM_SendPoll);
 BENCHMARK(BM_ConsumerReplay)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_InMemoryLogLifetime)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace rill
