@@ -174,8 +174,9 @@ struct RILL_EXPORT LogOptions {
   // quota.policy says. Held to within one segment (see docs/DESIGN.md).
   uint64_t disk_budget_bytes = 0;
 
-  // Threads the log runs background work on: prefaulting segments, syncing
-  // sealed ones, flushing lingering batches, and a maintenance pass
+  // Threads the log runs background work on, each started when work first
+  // needs it: prefaulting segments, syncing sealed ones, flushing lingering
+  // batches, and a maintenance pass
   // (retention, quotas, rolling by segment.ms, compaction) every
   // maintenance_interval. 0 runs none; then call Log::RunMaintenance()
   // yourself (and batches wait for Flush()).

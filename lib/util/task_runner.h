@@ -2,7 +2,9 @@
 // prefaulting the next pages of a segment, syncing sealed segments, and
 // (later) retention and compaction.
 //
-// ThreadTaskRunner runs tasks on its own threads. ManualTaskRunner queues
+// ThreadTaskRunner runs tasks on threads of its own, each started when the
+// tasks queued outnumber the threads free for them: one that is never given
+// work starts none. ManualTaskRunner queues
 // them until RunPending() is called: for deterministic tests and for
 // programs that want no threads of rill's.
 //
@@ -30,6 +32,7 @@ class TaskRunner {
 
 class ThreadTaskRunner final : public TaskRunner {
  public:
+  // At most `threads` threads, started as work arrives.
   explicit ThreadTaskRunner(int threads = 1);
   // Runs every task already scheduled, then joins the threads.
   ~ThreadTaskRunner() override;
@@ -38,11 +41,13 @@ class ThreadTaskRunner final : public TaskRunner {
  private:
   void Loop();
 
+  const size_t max_threads_;
   Mutex mu_;
   CondVar cv_;  // Signalled when a task is queued or stopping_ is set.
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;  // Threads running a task.
 };
 
 class ManualTaskRunner final : public TaskRunner {
