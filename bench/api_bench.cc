@@ -25,8 +25,8 @@ std::string RandomValue() {
   return value;
 }
 
-std::unique_ptr<Log> OpenLog(benchmark::State& state) {
-  absl::StatusOr<std::unique_ptr<Log>> log = Log::OpenInMemory();
+std::unique_ptr<Log> OpenLog(benchmark::State& state, const LogOptions& options = {}) {
+  absl::StatusOr<std::unique_ptr<Log>> log = Log::OpenInMemory(options);
   if (!log.ok() || !(*log)->CreateTopic("t").ok()) {
     state.SkipWithError("cannot open an in-memory log");
     return nullptr;
@@ -114,11 +114,13 @@ void BM_ConsumerReplay(benchmark::State& state) {
 }
 
 // The life of a log in a unit test: open in memory, create a topic, send
-// one record, poll it back, close. Items are logs.
+// one record, poll it back, close. Items are logs. The argument is
+// LogOptions::background_threads.
 void BM_InMemoryLogLifetime(benchmark::State& state) {
   const std::string value = RandomValue();
+  const LogOptions options = {.background_threads = static_cast<int>(state.range(0))};
   for (auto _ : state) {
-    std::unique_ptr<Log> log = OpenLog(state);
+    std::unique_ptr<Log> log = OpenLog(state, options);
     if (log == nullptr) break;
     {
       Producer producer(*log);
@@ -171,7 +173,11 @@ BENCHMARK(BM_SendAsync);
 BENCHMARK(BM_Send);
 BENCHMARK(BM_SendPoll);
 BENCHMARK(BM_ConsumerReplay)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_InMemoryLogLifetime)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_InMemoryLogLifetime)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace rill

@@ -78,8 +78,11 @@ class RILL_EXPORT Log {
   static absl::StatusOr<std::unique_ptr<Log>> Open(std::string_view dir,
                                                    const LogOptions& options = {});
 
-  // OpenInMemory(options): a log with no files, as fast to open as an empty
-  // map. Everything is lost when it is closed. For tests and caches.
+  // OpenInMemory(options): a log with no files. Everything is lost when it
+  // is closed. For tests and caches. Most of what opening and closing one
+  // costs is starting and joining the maintenance timer's thread: a test
+  // suite that opens many can pass background_threads = 0 (and call
+  // RunMaintenance() where it wants maintenance run).
   static absl::StatusOr<std::unique_ptr<Log>> OpenInMemory(const LogOptions& options = {});
 
   // Closes the log (see Close()).
