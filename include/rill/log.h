@@ -81,8 +81,8 @@ class RILL_EXPORT Log {
   // OpenInMemory(options): a log with no files. Everything is lost when it
   // is closed. For tests and caches. Most of what opening and closing one
   // costs is starting and joining the maintenance timer's thread: a test
-  // suite that opens many can pass background_threads = 0 (and call
-  // RunMaintenance() where it wants maintenance run).
+  // suite that opens many can pass background_threads = 0 (then batches
+  // wait for Flush(), and RunMaintenance() runs maintenance).
   static absl::StatusOr<std::unique_ptr<Log>> OpenInMemory(const LogOptions& options = {});
 
   // Closes the log (see Close()).

@@ -175,11 +175,12 @@ struct RILL_EXPORT LogOptions {
   uint64_t disk_budget_bytes = 0;
 
   // Threads the log runs background work on, each started when work first
-  // needs it: prefaulting segments, syncing sealed ones, flushing lingering
-  // batches, and a maintenance pass
-  // (retention, quotas, rolling by segment.ms, compaction) every
-  // maintenance_interval. 0 runs none; then call Log::RunMaintenance()
-  // yourself (and batches wait for Flush()).
+  // needs it: prefaulting segments, syncing sealed ones, and a maintenance
+  // pass (retention, quotas, rolling by segment.ms, compaction) every
+  // maintenance_interval. Besides these, a timer thread, started at open,
+  // appends batches that have lingered and queues the maintenance pass.
+  // 0 runs no thread at all; then call Log::RunMaintenance() yourself (and
+  // batches wait for Flush()).
   int background_threads = 1;
   absl::Duration maintenance_interval = absl::Seconds(30);
 

@@ -1,33 +1,80 @@
 #include "util/task_runner.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace rill {
 
 ThreadTaskRunner::ThreadTaskRunner(int threads)
-    : max_threads_(static_cast<size_t>(std::max(threads, 1))) {}
+    : max_threads_(static_cast<size_t>(std::max(threads, 1))) {
+  const pthread_t self = pthread_self();
+  inherited_.has_cpus = pthread_getaffinity_np(self, sizeof(cpu_set_t), &inherited_.cpus) == 0;
+  inherited_.has_sched = pthread_getschedparam(self, &inherited_.policy, &inherited_.param) == 0;
+  errno = 0;
+  inherited_.nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));  // -1 is a value too.
+  if (errno != 0) inherited_.nice = 0;
+  pthread_sigmask(SIG_SETMASK, nullptr, &inherited_.signals);
+}
 
 ThreadTaskRunner::~ThreadTaskRunner() {
-  std::vector<std::thread> threads;
+  std::vector<pthread_t> threads;
   {
     MutexLock lock(&mu_);
     stopping_ = true;  // No thread starts from now on.
     threads = std::move(threads_);
   }
   cv_.SignalAll();
-  for (std::thread& t : threads) t.join();
+  for (pthread_t t : threads) pthread_join(t, nullptr);
+  // Left only if no thread could be started to run them.
+  for (;;) {
+    std::function<void()> task;
+    {
+      MutexLock lock(&mu_);
+      if (queue_.empty()) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
 }
 
 void ThreadTaskRunner::Schedule(std::function<void()> task) {
   {
     MutexLock lock(&mu_);
     queue_.push_back(std::move(task));
-    // A thread that is starting, or waiting, counts as free.
+    // A thread that is starting, or waiting, counts as free; one that has
+    // just run a task counts as busy until it looks for the next, so a
+    // thread may start a moment early, never past the limit.
     if (!stopping_ && threads_.size() < max_threads_ && queue_.size() > threads_.size() - busy_) {
-      threads_.emplace_back([this] { Loop(); });
+      pthread_t thread;
+      if (pthread_create(&thread, nullptr, &ThreadTaskRunner::ThreadMain, this) == 0) {
+        threads_.push_back(thread);
+      }
     }
   }
   cv_.Signal();
+}
+
+size_t ThreadTaskRunner::threads_started() const {
+  MutexLock lock(&mu_);
+  return threads_.size();
+}
+
+void* ThreadTaskRunner::ThreadMain(void* arg) {
+  auto* runner = static_cast<ThreadTaskRunner*>(arg);
+  // As if started by the thread that made the runner. Best effort: a
+  // setting the system refuses (a higher priority, say) stays as it came.
+  const Inherited& from = runner->inherited_;
+  const pthread_t self = pthread_self();
+  if (from.has_cpus) pthread_setaffinity_np(self, sizeof(cpu_set_t), &from.cpus);
+  if (from.has_sched) pthread_setschedparam(self, from.policy, &from.param);
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), from.nice);
+  pthread_sigmask(SIG_SETMASK, &from.signals, nullptr);
+  runner->Loop();
+  return nullptr;
 }
 
 void ThreadTaskRunner::Loop() {

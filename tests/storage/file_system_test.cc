@@ -162,8 +162,9 @@ TEST_CASE("FileSystem: Truncate cuts a mapped tail without faulting it in; it gr
   // preallocated and then trimmed.
   std::memset(mapping->data(), 'x', 3 * page + 100);
   std::memset(mapping->data() + length / 2, 'y', 10);
-  // (A file system may hold a file's allocated pages in memory: tmpfs does.)
-  if (t.kind() == FsKind::kMem) CHECK(ResidentPages(mapping->data(), length) == 5);
+  // (A file system may hold a file's allocated pages in memory: tmpfs does.
+  // Transparent huge pages may bring in more than were written.)
+  if (t.kind() == FsKind::kMem) CHECK(ResidentPages(mapping->data(), length) >= 5);
 
   const uint64_t cut = page + 10;  // Inside the second page.
   REQUIRE_OK(file->Truncate(cut));

@@ -1,8 +1,11 @@
-// ThreadTaskRunner: threads started only as work arrives, up to a limit, and
-// every task scheduled before destruction run.
+// ThreadTaskRunner: threads started only as work arrives, up to a limit, with
+// the settings of the thread that made the runner; every task scheduled
+// before destruction run.
 #include "util/task_runner.h"
 
-#include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,33 +22,69 @@
 namespace rill {
 namespace {
 
-// The threads of this process, from /proc/self/task.
-int ThreadCount() {
-  DIR* dir = opendir("/proc/self/task");
-  if (dir == nullptr) return -1;
-  int count = 0;
-  while (const dirent* entry = readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
-  }
-  closedir(dir);
-  return count;
-}
-
 TEST_CASE("ThreadTaskRunner starts no thread until it is given work", "[task_runner]") {
-  const int before = ThreadCount();
-  REQUIRE(before >= 1);
   std::atomic<int> ran{0};
   {
     ThreadTaskRunner runner(2);
-    CHECK(ThreadCount() == before);
+    CHECK(runner.threads_started() == 0);
     runner.Schedule([&] { ++ran; });
-    CHECK(ThreadCount() >= before + 1);
+    CHECK(runner.threads_started() == 1);
   }
   CHECK(ran == 1);
-  CHECK(ThreadCount() == before);
   // Never given work: none to start or join.
-  { ThreadTaskRunner idle(4); }
-  CHECK(ThreadCount() == before);
+  ThreadTaskRunner idle(4);
+  CHECK(idle.threads_started() == 0);
+}
+
+// The calling thread's CPUs and blocked signals. (No assertions here: they
+// run on threads other than the test's.)
+struct ThreadSettings {
+  bool ok = false;
+  cpu_set_t cpus;
+  sigset_t signals;
+};
+ThreadSettings CurrentSettings() {
+  ThreadSettings s;
+  s.ok = pthread_getaffinity_np(pthread_self(), sizeof(cpu_set_t), &s.cpus) == 0 &&
+         pthread_sigmask(SIG_SETMASK, nullptr, &s.signals) == 0;
+  return s;
+}
+
+TEST_CASE("ThreadTaskRunner's threads take the settings of the thread that made it",
+          "[task_runner]") {
+  const ThreadSettings maker = CurrentSettings();
+  REQUIRE(maker.ok);
+  REQUIRE(sigismember(&maker.signals, SIGUSR2) == 0);
+  const int cpus = CPU_COUNT(&maker.cpus);
+  ThreadSettings seen;
+  bool scheduler_changed = false;
+  {
+    ThreadTaskRunner runner;
+    // The first task comes from a thread pinned to one CPU that blocks
+    // SIGUSR2: the runner's thread starts then, but not with those.
+    std::thread scheduler([&] {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &maker.cpus)) {
+          CPU_SET(cpu, &one);
+          break;
+        }
+      }
+      sigset_t block;
+      sigemptyset(&block);
+      sigaddset(&block, SIGUSR2);
+      scheduler_changed = pthread_setaffinity_np(pthread_self(), sizeof(cpu_set_t), &one) == 0 &&
+                          pthread_sigmask(SIG_BLOCK, &block, nullptr) == 0;
+      runner.Schedule([&] { seen = CurrentSettings(); });
+    });
+    scheduler.join();
+  }
+  REQUIRE(scheduler_changed);
+  REQUIRE(seen.ok);
+  CHECK(sigismember(&seen.signals, SIGUSR2) == 0);
+  CHECK(CPU_COUNT(&seen.cpus) == cpus);
+  CHECK(CPU_EQUAL(&seen.cpus, &maker.cpus));
 }
 
 TEST_CASE("ThreadTaskRunner runs tasks on as many threads as it may, and no more",
