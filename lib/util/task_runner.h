@@ -7,7 +7,7 @@
 // work starts none. A thread takes the CPU affinity, scheduling policy, nice
 // value and signal mask of the thread that made the runner, not of the one
 // whose task started it (a producer pinned to its own core, say).
-// ManualTaskRunner queues them until RunPending() is called: for
+// ManualTaskRunner queues tasks until RunPending() is called: for
 // deterministic tests and for programs that want no threads of rill's.
 //
 // Thread-safety: Schedule may be called from any thread.
