@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "util/align.h"
+
 namespace rill {
 
 class DiskUsage {
@@ -24,7 +26,7 @@ class DiskUsage {
   // Space is allocated in blocks of this size: a file of n bytes is counted
   // as RoundUp(n) bytes.
   static constexpr uint64_t kBlock = 4096;
-  static constexpr uint64_t RoundUp(uint64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
+  static constexpr uint64_t RoundUp(uint64_t n) { return rill::RoundUp(n, kBlock); }
 
   explicit DiskUsage(std::shared_ptr<DiskUsage> parent = nullptr) : parent_(std::move(parent)) {}
   DiskUsage(const DiskUsage&) = delete;

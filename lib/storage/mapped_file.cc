@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "util/align.h"
 #include "util/status_macros.h"
 
 namespace rill {
@@ -42,7 +43,7 @@ absl::Status MappedFile::EnsureAllocated(uint64_t end, uint64_t chunk) {
   MutexLock lock(&grow_mu_);
   const uint64_t current = allocated_.load(std::memory_order_relaxed);
   if (end <= current) return absl::OkStatus();
-  const uint64_t target = std::min(max_length_, (end + chunk - 1) / chunk * chunk);
+  const uint64_t target = std::min(max_length_, RoundUp(end, chunk));
   RETURN_IF_ERROR(file_->Allocate(current, target - current));
   if (usage_ != nullptr) usage_->Resize(current, target);
   allocated_.store(target, std::memory_order_release);

@@ -12,15 +12,16 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "storage/disk_usage.h"
 #include "storage/posix_file_system.h"
+#include "util/align.h"
 #include "util/status_macros.h"
 
 namespace rill {
 namespace {
 
-constexpr uint64_t kBlock = 4096;
-
-uint64_t RoundUp(uint64_t n) { return (n + kBlock - 1) & ~(kBlock - 1); }
+// The unit of space charges and of durability tracking, as on a disk.
+constexpr uint64_t kBlock = DiskUsage::kBlock;
 
 }  // namespace
 
@@ -33,7 +34,8 @@ struct MemFileSystem::Node {
   explicit Node(MemFileSystem* owner) : fs(owner) {}
   ~Node() {
     if (base != nullptr) munmap(base, capacity);
-    if (users > 0) (void)fs->ReserveSpace(-static_cast<int64_t>(RoundUp(size)));  // Cannot fail.
+    if (users > 0)
+      (void)fs->ReserveSpace(-static_cast<int64_t>(DiskUsage::RoundUp(size)));  // Cannot fail.
   }
 
   void AddUser() {
@@ -43,7 +45,7 @@ struct MemFileSystem::Node {
   // The last user gone, the node's space is free.
   void DropUser() {
     MutexLock lock(&mu);
-    if (--users == 0) (void)fs->ReserveSpace(-static_cast<int64_t>(RoundUp(size)));
+    if (--users == 0) (void)fs->ReserveSpace(-static_cast<int64_t>(DiskUsage::RoundUp(size)));
   }
 
   // Makes room for `need` bytes. A mapped node cannot move.
@@ -52,7 +54,7 @@ struct MemFileSystem::Node {
     if (mappings > 0) {
       return absl::FailedPreconditionError("in-memory file cannot grow past its mapping");
     }
-    uint64_t cap = std::max<uint64_t>(RoundUp(need), 64 << 10);
+    uint64_t cap = std::max<uint64_t>(DiskUsage::RoundUp(need), 64 << 10);
     if (cap < capacity * 2) cap = capacity * 2;
     void* p = mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
@@ -69,14 +71,15 @@ struct MemFileSystem::Node {
   // Sets the size, charging the file system for the difference.
   absl::Status Resize(uint64_t new_size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (new_size == size) return absl::OkStatus();
-    if (absl::Status s = fs->ReserveSpace(static_cast<int64_t>(RoundUp(new_size)) -
-                                          static_cast<int64_t>(RoundUp(size)));
+    if (absl::Status s = fs->ReserveSpace(static_cast<int64_t>(DiskUsage::RoundUp(new_size)) -
+                                          static_cast<int64_t>(DiskUsage::RoundUp(size)));
         !s.ok()) {
       return s;
     }
     if (absl::Status s = Reserve(new_size); !s.ok()) {
-      (void)fs->ReserveSpace(static_cast<int64_t>(RoundUp(size)) -
-                             static_cast<int64_t>(RoundUp(new_size)));  // Undo: cannot fail.
+      (void)fs->ReserveSpace(
+          static_cast<int64_t>(DiskUsage::RoundUp(size)) -
+          static_cast<int64_t>(DiskUsage::RoundUp(new_size)));  // Undo: cannot fail.
       return s;
     }
     // Bytes past the end read as zero if the file grows again.
@@ -91,8 +94,8 @@ struct MemFileSystem::Node {
   // writing zeros there would fault in every one of them.
   void Zero(uint64_t from, uint64_t to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const uint64_t page = PageSize();
-    const uint64_t pages_from = std::min(to, (from + page - 1) & ~(page - 1));
-    const uint64_t pages_to = std::max(pages_from, to & ~(page - 1));
+    const uint64_t pages_from = std::min(to, RoundUp(from, page));
+    const uint64_t pages_to = std::max(pages_from, RoundDown(to, page));
     std::memset(base + from, 0, pages_from - from);
     // base is mmap'ed: private and anonymous, so MADV_DONTNEED gives zeros.
     if (pages_to > pages_from &&
@@ -111,7 +114,7 @@ struct MemFileSystem::Node {
     const uint64_t end = std::min(offset + n, size);
     if (offset >= end) return;
     std::vector<std::pair<uint64_t, std::string>> kept;
-    for (auto it = lost.lower_bound(offset / kBlock * kBlock);
+    for (auto it = lost.lower_bound(RoundDown(offset, kBlock));
          it != lost.end() && it->first < end;) {
       const uint64_t page_end = std::min(it->first + kBlock, size);
       if (std::string_view(base + it->first, page_end - it->first) != it->second) {
@@ -135,7 +138,7 @@ struct MemFileSystem::Node {
   void LoseUnsynced(uint64_t offset, uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (!fs->options().track_durability) return;
     const uint64_t end = std::min(offset + n, size);
-    for (uint64_t page = offset / kBlock * kBlock; page < end; page += kBlock) {
+    for (uint64_t page = RoundDown(offset, kBlock); page < end; page += kBlock) {
       const uint64_t len = std::min(kBlock, size - page);
       const std::string_view live(base + page, len);
       const std::string_view was =
@@ -148,7 +151,7 @@ struct MemFileSystem::Node {
   // or a write fault on a mapping (Mapping::Populate).
   void Redirty(uint64_t offset, uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (n == 0) return;
-    lost.erase(lost.lower_bound(offset / kBlock * kBlock), lost.lower_bound(offset + n));
+    lost.erase(lost.lower_bound(RoundDown(offset, kBlock)), lost.lower_bound(offset + n));
   }
 
   MemFileSystem* const fs;
@@ -218,7 +221,7 @@ class MemFile final : public File {
 
   absl::StatusOr<uint64_t> AllocatedBytes() override {
     MutexLock lock(&node_->mu);
-    return RoundUp(node_->size);
+    return DiskUsage::RoundUp(node_->size);
   }
 
   absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n, char* dst) override {
@@ -465,7 +468,8 @@ absl::StatusOr<FileInfo> MemFileSystem::Stat(const std::string& path) {
   auto it = live_.find(path);
   if (it == live_.end()) return ErrnoStatus(ENOENT, "stat", path);
   MutexLock node_lock(&it->second.node->mu);
-  return FileInfo{.size = it->second.node->size, .allocated_bytes = RoundUp(it->second.node->size)};
+  return FileInfo{.size = it->second.node->size,
+                  .allocated_bytes = DiskUsage::RoundUp(it->second.node->size)};
 }
 
 absl::Status MemFileSystem::RemoveFile(const std::string& path) {

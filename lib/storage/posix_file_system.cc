@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "util/align.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -54,7 +55,7 @@ class PosixMapping final : public Mapping {
 
   absl::Status Sync(uint64_t offset, uint64_t n) override {
     if (n == 0) return absl::OkStatus();
-    const uint64_t start = offset & ~(kPageSize - 1);
+    const uint64_t start = RoundDown(offset, kPageSize);
     if (RetryEintr([&] { return msync(data() + start, offset + n - start, MS_SYNC); }) != 0) {
       return ErrnoStatus(errno, "msync", path_);
     }
@@ -62,7 +63,7 @@ class PosixMapping final : public Mapping {
   }
 
   void Populate(uint64_t offset, uint64_t n) override {
-    const uint64_t start = offset & ~(kPageSize - 1);
+    const uint64_t start = RoundDown(offset, kPageSize);
     const uint64_t end = offset + n;
     if (end <= start) return;
 #ifdef MADV_POPULATE_WRITE
@@ -77,8 +78,8 @@ class PosixMapping final : public Mapping {
 
   void Discard(uint64_t offset, uint64_t n) override {
     // Whole pages only: the pages at either end may hold bytes still written.
-    const uint64_t start = (offset + kPageSize - 1) & ~(kPageSize - 1);
-    const uint64_t end = std::min(offset + n, length()) & ~(kPageSize - 1);
+    const uint64_t start = RoundUp(offset, kPageSize);
+    const uint64_t end = RoundDown(std::min(offset + n, length()), kPageSize);
     if (end <= start) return;
     // On a shared file mapping MADV_DONTNEED keeps the data: dirty entries
     // pass their dirty bit to the page cache, which writes them back.
@@ -87,7 +88,7 @@ class PosixMapping final : public Mapping {
 
   void PopulateRead(uint64_t offset, uint64_t n) override {
 #ifdef MADV_POPULATE_READ
-    const uint64_t start = offset & ~(kPageSize - 1);
+    const uint64_t start = RoundDown(offset, kPageSize);
     const uint64_t end = std::min(offset + n, length());
     if (end > start) madvise(data() + start, end - start, MADV_POPULATE_READ);
 #else

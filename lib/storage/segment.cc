@@ -8,6 +8,7 @@
 #include "format/batch_reader.h"
 #include "format/crc32c.h"
 #include "storage/segment_format.h"
+#include "util/align.h"
 #include "util/status_macros.h"
 
 namespace rill {
@@ -50,7 +51,7 @@ SegmentOptions Effective(SegmentOptions options) {
 // it, so that they do not fault the same page twice (larger pages are only
 // faulted a little more often).
 constexpr uint64_t kPopulatePage = 4096;
-uint64_t RoundUpToPage(uint64_t n) { return (n + kPopulatePage - 1) & ~(kPopulatePage - 1); }
+uint64_t RoundUpToPage(uint64_t n) { return RoundUp(n, kPopulatePage); }
 
 // Whether a batch's records average kLargeRecordBytes or more.
 bool HasLargeRecords(const BatchHeader& h, uint64_t batch_bytes) {

@@ -7,6 +7,21 @@
 #include <algorithm>
 
 namespace rill {
+namespace {
+
+using Task = std::function<void()>;
+
+// TakeFront(mu, queue): the task at the front of `queue`, taken off it under
+// `mu`; an empty function if there is none.
+Task TakeFront(Mutex* mu, std::deque<Task>* queue) ABSL_LOCKS_EXCLUDED(mu) {
+  MutexLock lock(mu);
+  if (queue->empty()) return nullptr;
+  Task task = std::move(queue->front());
+  queue->pop_front();
+  return task;
+}
+
+}  // namespace
 
 ThreadTaskRunner::ThreadTaskRunner(int threads)
     : max_threads_(static_cast<size_t>(std::max(threads, 1))) {
@@ -29,16 +44,7 @@ ThreadTaskRunner::~ThreadTaskRunner() {
   cv_.SignalAll();
   for (pthread_t t : threads) pthread_join(t, nullptr);
   // Left only if no thread could be started to run them.
-  for (;;) {
-    std::function<void()> task;
-    {
-      MutexLock lock(&mu_);
-      if (queue_.empty()) return;
-      task = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    task();
-  }
+  while (Task task = TakeFront(&mu_, &queue_)) task();
 }
 
 void ThreadTaskRunner::Schedule(std::function<void()> task) {
@@ -102,17 +108,11 @@ void ManualTaskRunner::Schedule(std::function<void()> task) {
 
 int ManualTaskRunner::RunPending() {
   int ran = 0;
-  for (;;) {
-    std::function<void()> task;
-    {
-      MutexLock lock(&mu_);
-      if (queue_.empty()) return ran;
-      task = std::move(queue_.front());
-      queue_.pop_front();
-    }
+  while (Task task = TakeFront(&mu_, &queue_)) {
     task();
     ++ran;
   }
+  return ran;
 }
 
 }  // namespace rill
