@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string_view>
@@ -33,7 +34,7 @@ constexpr uint64_t kBlock = DiskUsage::kBlock;
 struct MemFileSystem::Node {
   explicit Node(MemFileSystem* owner) : fs(owner) {}
   ~Node() {
-    if (base != nullptr) munmap(base, capacity);
+    Release();
     if (users > 0)
       (void)fs->ReserveSpace(-static_cast<int64_t>(DiskUsage::RoundUp(size)));  // Cannot fail.
   }
@@ -48,24 +49,46 @@ struct MemFileSystem::Node {
     if (--users == 0) (void)fs->ReserveSpace(-static_cast<int64_t>(DiskUsage::RoundUp(size)));
   }
 
+  // Content of up to kHeapCapacity bytes lives on the heap, zeroed: a log's
+  // small files (its lock, metadata and checkpoints, rewritten whole on each
+  // change) then cost no system call to make or drop. Larger content gets a
+  // private anonymous mapping of its own, whose cut tail Zero() hands back.
+  static constexpr uint64_t kHeapCapacity = 64 << 10;
+  bool OnHeap() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return capacity <= kHeapCapacity; }
+
   // Makes room for `need` bytes. A mapped node cannot move.
   absl::Status Reserve(uint64_t need) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (need <= capacity) return absl::OkStatus();
     if (mappings > 0) {
       return absl::FailedPreconditionError("in-memory file cannot grow past its mapping");
     }
-    uint64_t cap = std::max<uint64_t>(DiskUsage::RoundUp(need), 64 << 10);
-    if (cap < capacity * 2) cap = capacity * 2;
-    void* p = mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (p == MAP_FAILED) return ErrnoStatus(errno, "mmap", "in-memory file");
-    if (base != nullptr) {
-      std::memcpy(p, base, size);
-      munmap(base, capacity);
+    const uint64_t cap = std::max(RoundUp(need, kBlock), capacity * 2);
+    char* p;
+    if (cap <= kHeapCapacity) {
+      p = static_cast<char*>(std::aligned_alloc(kBlock, cap));  // As a mapping would be.
+      if (p == nullptr) return ErrnoStatus(ENOMEM, "aligned_alloc", "in-memory file");
+      std::memset(p, 0, cap);
+    } else {
+      void* m = mmap(nullptr, cap, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (m == MAP_FAILED) return ErrnoStatus(errno, "mmap", "in-memory file");
+      p = static_cast<char*>(m);
     }
-    base = static_cast<char*>(p);
+    if (base != nullptr) std::memcpy(p, base, size);
+    Release();
+    base = p;
     capacity = cap;
     return absl::OkStatus();
+  }
+
+  // Frees the content's memory.
+  void Release() ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Under mu, or from ~Node.
+    if (base == nullptr) return;
+    if (OnHeap()) {
+      std::free(base);
+    } else {
+      munmap(base, capacity);
+    }
   }
 
   // Sets the size, charging the file system for the difference.
@@ -93,11 +116,15 @@ struct MemFileSystem::Node {
   // segment trimmed on seal leaves a tail of mostly untouched pages, and
   // writing zeros there would fault in every one of them.
   void Zero(uint64_t from, uint64_t to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (OnHeap()) {
+      std::memset(base + from, 0, to - from);
+      return;
+    }
     const uint64_t page = PageSize();
     const uint64_t pages_from = std::min(to, RoundUp(from, page));
     const uint64_t pages_to = std::max(pages_from, RoundDown(to, page));
     std::memset(base + from, 0, pages_from - from);
-    // base is mmap'ed: private and anonymous, so MADV_DONTNEED gives zeros.
+    // A private anonymous mapping: MADV_DONTNEED leaves zeros.
     if (pages_to > pages_from &&
         madvise(base + pages_from, pages_to - pages_from, MADV_DONTNEED) != 0) {
       std::memset(base + pages_from, 0, pages_to - pages_from);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@
 #include <catch2/catch.hpp>
 
 #include "storage/posix_file_system.h"
+#include "testutil/random_records.h"
 #include "testutil/status.h"
 #include "testutil/temp_dir.h"
 #include "testutil/test_fs.h"
@@ -137,6 +139,32 @@ TEST_CASE("FileSystem: Truncate shrinks, and grows with zeros", "[file_system]")
   CHECK(ReadAll(*file) == std::string("0123\0\0\0\0", 8));
   REQUIRE_OK(file->Truncate(0));
   CHECK(ReadAll(*file).empty());
+}
+
+TEST_CASE("FileSystem: a file keeps its bytes as it grows from a few bytes to megabytes",
+          "[file_system]") {
+  // The in-memory file system keeps small files on the heap and moves them
+  // to a mapping as they grow; the bytes and the zeros past them must follow.
+  TestFs t(GENERATE(FsKind::kPosix, FsKind::kMem));
+  INFO(t.name());
+  auto file = Unwrap(t.fs().OpenFile(t.Join("f"), OpenMode::kCreate));
+  std::mt19937_64 rng(7);
+  std::string expected;
+  for (uint64_t size = 10; size <= (4 << 20); size = size * 3 + 7) {
+    INFO("size " << size);
+    // Write the new size's worth, then cut the last third and grow back:
+    // the cut bytes must read as zeros.
+    const std::string piece = testing::RandomBytes(rng, size - expected.size());
+    REQUIRE_OK(file->WriteAt(expected.size(), piece));
+    expected += piece;
+    const uint64_t cut = size - size / 3;
+    REQUIRE_OK(file->Truncate(cut));
+    REQUIRE_OK(file->Truncate(size));
+    std::fill(expected.begin() + static_cast<ptrdiff_t>(cut), expected.end(), '\0');
+    REQUIRE(ReadAll(*file) == expected);
+  }
+  auto mapping = Unwrap(file->Map(expected.size(), /*writable=*/false));
+  CHECK(std::string_view(mapping->data(), expected.size()) == expected);
 }
 
 // Pages of [p, p+n) in memory (p page-aligned), by mincore(): a file's pages
