@@ -79,10 +79,11 @@ class RILL_EXPORT Log {
                                                    const LogOptions& options = {});
 
   // OpenInMemory(options): a log with no files. Everything is lost when it
-  // is closed. For tests and caches. Most of what opening and closing one
-  // costs is starting and joining the maintenance timer's thread: a test
-  // suite that opens many can pass background_threads = 0 (then batches
-  // wait for Flush(), and RunMaintenance() runs maintenance).
+  // is closed. For tests and caches. Opening and closing one starts and
+  // joins no thread (see LogOptions::background_threads): a test suite may
+  // open one per test. With background_threads = 0 it also queues nothing
+  // on the process's timer thread (then batches wait for Flush(), and
+  // RunMaintenance() runs maintenance).
   static absl::StatusOr<std::unique_ptr<Log>> OpenInMemory(const LogOptions& options = {});
 
   // Closes the log (see Close()).

@@ -177,10 +177,13 @@ struct RILL_EXPORT LogOptions {
   // Threads the log runs background work on, each started when work first
   // needs it: prefaulting segments, syncing sealed ones, and a maintenance
   // pass (retention, quotas, rolling by segment.ms, compaction) every
-  // maintenance_interval. Besides these, a timer thread, started at open,
-  // appends batches that have lingered and queues the maintenance pass.
-  // 0 runs no thread at all; then call Log::RunMaintenance() yourself (and
-  // batches wait for Flush()).
+  // maintenance_interval. Besides these, one timer thread that every log in
+  // the process shares, started by the first log opened, appends batches
+  // that have lingered (running their callbacks) and queues the maintenance
+  // pass. It sleeps on after the last log closes; fork() joins it first if
+  // no log is open, so such a process forks with no thread of rill's.
+  // 0 runs nothing on any thread of rill's; then call
+  // Log::RunMaintenance() yourself (and batches wait for Flush()).
   int background_threads = 1;
   absl::Duration maintenance_interval = absl::Seconds(30);
 
@@ -303,8 +306,8 @@ struct RILL_EXPORT ConsumerOptions {
   absl::Duration auto_commit_interval = absl::Seconds(5);
   // A member that does not call Poll for this long is removed from its group
   // and its partitions given to the others (max.poll.interval.ms). Checked
-  // when other members poll or join, and by the log's timer thread (none
-  // with background_threads = 0).
+  // when other members poll or join, and by the timer thread (not with
+  // background_threads = 0).
   absl::Duration max_poll_interval = absl::Minutes(5);
   // What a commit survives once Commit() has returned: kProcessCrash (the
   // default) or kPowerLoss (synced to the device).

@@ -35,8 +35,9 @@ class Log;
 // SendCallback: called once per SendAsync'd record when its batch is
 // appended (and synced, for kPowerLoss), or failed. It runs on whichever
 // thread appended the batch -- a sender's, the flushing one's, or a
-// background thread -- and must not block for long, nor call the
-// producer's Flush() or Close() (which wait for it).
+// background thread -- and must not block for long (a lingered batch's
+// callbacks run on the timer thread every log in the process shares), nor
+// call the producer's Flush() or Close() (which wait for it).
 using SendCallback = std::function<void(const absl::StatusOr<RecordPosition>&)>;
 
 class RILL_EXPORT Producer {
