@@ -51,6 +51,16 @@ class TimerThread {
       queue.clock = clock;
       queue.tasks.emplace(when_us, std::move(task));
       StartLocked();
+      // A thread that is not asleep looks at every queue before it sleeps
+      // again; one asleep wakes by itself in time for a task due later than
+      // its wake-up. Signalling costs a system call, and the thread's waking
+      // takes the lock from the caller: a log's open arms its maintenance
+      // round, due long after the wake-up left by the last log closed.
+      if (!asleep_) return;
+      if (wake_at_us_ >= 0 &&
+          Clock::Real()->MonotonicMicros() + (when_us - clock->MonotonicMicros()) >= wake_at_us_) {
+        return;
+      }
     }
     work_.Signal();
   }
@@ -119,11 +129,15 @@ class TimerThread {
         }
       }
       if (due == nullptr) {
+        asleep_ = true;
         if (wait_us == std::numeric_limits<int64_t>::max()) {
+          wake_at_us_ = -1;
           work_.Wait(&mu_);
         } else {
+          wake_at_us_ = Clock::Real()->MonotonicMicros() + wait_us;
           work_.WaitFor(&mu_, absl::Microseconds(wait_us));
         }
+        asleep_ = false;
         continue;
       }
       auto queue = queues_.find(due);
@@ -149,8 +163,11 @@ class TimerThread {
   const Timer* running_ ABSL_GUARDED_BY(mu_) = nullptr;        // Whose task runs.
   int64_t timers_ ABSL_GUARDED_BY(mu_) = 0;                    // Attached, not detached.
   bool started_ ABSL_GUARDED_BY(mu_) = false;                  // thread_ runs Loop.
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;                     // Loop returns.
-  bool orphaned_ ABSL_GUARDED_BY(mu_) = false;                 // A parent's, in a child.
+  bool asleep_ ABSL_GUARDED_BY(mu_) = false;                   // Waiting on work_.
+  // When it wakes by itself, on Clock::Real(); -1 if it does not.
+  int64_t wake_at_us_ ABSL_GUARDED_BY(mu_) = -1;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;      // Loop returns.
+  bool orphaned_ ABSL_GUARDED_BY(mu_) = false;  // A parent's, in a child.
   pthread_t thread_ ABSL_GUARDED_BY(mu_);
 };
 

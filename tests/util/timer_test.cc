@@ -105,6 +105,19 @@ TEST_CASE("Timer: tasks run by their own Timer's clock, in order of due time, on
   CHECK(!pthread_equal(threads[0], pthread_self()));
 }
 
+TEST_CASE("Timer: a task due before the thread's next wake-up wakes it", "[timer]") {
+  Timer timer(Clock::Real());
+  std::atomic<int> ran{0};
+  // The thread sleeps toward a task a minute away...
+  timer.ScheduleAt(Now(Clock::Real()) + 60'000'000, [&] { ran += 100; });
+  absl::SleepFor(absl::Milliseconds(20));
+  // ...until a task due sooner, from another Timer on another clock.
+  FakeClock fake(5'000'000);
+  Timer other(&fake);
+  other.ScheduleAt(Now(&fake), [&] { ++ran; });  // Due now.
+  CHECK(WaitUntil([&] { return ran == 1; }));
+}
+
 TEST_CASE("Timer: destroying one drops its tasks and waits for the one running", "[timer]") {
   std::atomic<bool> started{false};
   std::atomic<bool> release{false};
