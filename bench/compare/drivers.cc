@@ -1,6 +1,8 @@
 #include "drivers.h"
 
 #include <atomic>
+#include <filesystem>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -143,6 +145,48 @@ absl::StatusOr<Metrics> RunWrites(const StoreFactory& factory, const RunEnv& env
   absl::StatusOr<uint64_t> bytes = DiskBytes(env.dir);
   if (!bytes.ok()) return bytes.status();
   m[kBytesPerRecord] = static_cast<double>(*bytes) / static_cast<double>(expected.records());
+  return m;
+}
+
+absl::StatusOr<Metrics> RunLifetimes(const StoreFactory& factory, const RunEnv& env,
+                                     const WritePlan& plan, int lives) {
+  if (plan.writers != 1) return absl::InvalidArgumentError("RunLifetimes: one writer");
+  const Expected& expected = plan.expected->Get();
+  ChunkMaker maker(*plan.values, 0, static_cast<int>(plan.per_writer));
+  const std::span<const KV> records = maker.Make(0, plan.per_writer);
+  std::vector<int64_t> latencies;
+  latencies.reserve(static_cast<size_t>(lives));
+  int64_t total_ns = 0;
+  for (int i = 0; i < lives; ++i) {
+    const std::filesystem::path dir = std::filesystem::path(env.dir) / absl::StrCat("life-", i);
+    std::error_code error;
+    if (!std::filesystem::create_directory(dir, error)) {
+      return absl::InternalError(absl::StrCat("mkdir ", dir.string(), ": ", error.message()));
+    }
+    Verifier verifier(expected, Verifier::kFull);
+    const int64_t start = NowNs();
+    {
+      absl::StatusOr<std::unique_ptr<Store>> store = factory(dir.string(), 1);
+      if (!store.ok()) return store.status();
+      absl::StatusOr<std::unique_ptr<StoreWriter>> writer = (*store)->NewWriter();
+      if (!writer.ok()) return writer.status();
+      if (absl::Status s = (*writer)->Write(records); !s.ok()) return s;
+      if (absl::Status s = (*writer)->Finish(); !s.ok()) return s;
+      writer->reset();
+      if (absl::Status s = (*store)->ReadAll(verifier); !s.ok()) return s;
+      if (absl::Status s = (*store)->Close(); !s.ok()) return s;
+    }
+    const int64_t ns = NowNs() - start;
+    if (absl::Status s = verifier.Finish(); !s.ok()) return s;
+    latencies.push_back(ns);
+    total_ns += ns;
+    std::filesystem::remove_all(dir, error);
+    if (error) {
+      return absl::InternalError(absl::StrCat("remove ", dir.string(), ": ", error.message()));
+    }
+  }
+  Metrics m = LatencyMetrics(latencies);
+  m[kRate] = static_cast<double>(lives) * 1e9 / static_cast<double>(std::max<int64_t>(1, total_ns));
   return m;
 }
 

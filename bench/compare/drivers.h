@@ -68,6 +68,15 @@ WritePlan MakeWritePlan(int writers, uint32_t per_writer, int chunk,
 absl::StatusOr<Metrics> RunWrites(const StoreFactory& factory, const RunEnv& env,
                                   const WritePlan& plan);
 
+// RunLifetimes(factory, env, plan, lives): what a test pays for a store of its
+// own, `lives` times: open a new store in a directory of its own, write the
+// plan's one stream with one writer, read it back, close the store. Each
+// read-back is checked (after the clock stops) and each directory removed.
+// Metrics: kRate (lives per second) and the latency of one life (p50, p99,
+// ...).
+absl::StatusOr<Metrics> RunLifetimes(const StoreFactory& factory, const RunEnv& env,
+                                     const WritePlan& plan, int lives);
+
 // Queue: a message queue with no storage: one sender thread, one receiver.
 class Queue {
  public:

@@ -107,7 +107,8 @@ class RillQueue : public Queue {
 
 StoreFactory RillStore(const RillStoreConfig& config) {
   return [config](const std::string& dir, int) -> absl::StatusOr<std::unique_ptr<Store>> {
-    absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(dir, config.log);
+    absl::StatusOr<std::unique_ptr<Log>> log =
+        config.in_memory ? Log::OpenInMemory(config.log) : Log::Open(dir, config.log);
     if (!log.ok()) return log.status();
     if (absl::Status s = (*log)->CreateTopic(kTopic, {.partitions = config.partitions}); !s.ok()) {
       return s;

@@ -18,6 +18,8 @@ namespace rill::bench {
 
 struct RillStoreConfig {
   LogOptions log = {};
+  // Log::OpenInMemory, not Log::Open in the run's directory.
+  bool in_memory = false;
   ProducerOptions producer = {};
   // Partitions of the topic. With one, every writer appends to partition 0;
   // with as many as writers, writer i appends to partition i.

@@ -25,6 +25,7 @@ Scale Scale::Short() {
   s.big_records = 400;
   s.telemetry_records = 100'000;
   s.futex_round_trips = 2'000;
+  s.lifetimes = 50;
   return s;
 }
 
@@ -591,6 +592,92 @@ Workload CompressionWorkload(const Scale& scale) {
   return w;
 }
 
+// LifetimeSubject: a subject that runs RunLifetimes over `factory`.
+Subject LifetimeSubject(Subject s, const StoreFactory& factory, const WritePlan& plan, int lives) {
+  if (factory == nullptr) return Unavailable(std::move(s), "not built");
+  s.run = [factory, plan, lives](const RunEnv& env) {
+    return RunLifetimes(factory, env, plan, lives);
+  };
+  return s;
+}
+
+Workload LifetimeWorkload(const Scale& scale) {
+  const WritePlan plan = MakeWritePlan(1, 1, 1, RandomValues(100));
+  const int n = scale.lifetimes;
+  Workload w{
+      .id = "lifetime",
+      .title = absl::StrCat("A store's life, ", Count(static_cast<uint64_t>(n)),
+                            " times: open a new one, write a record (8 + 100 B), read it back, "
+                            "close"),
+      .promise =
+          "What a test pays for a store of its own. Each store is new and empty; the "
+          "record is read back and checked (after the clock stops); on disk, each "
+          "keeps its append workload's promise, and its directory is removed after the "
+          "clock stops.",
+      .metrics = {
+          Latency(kP50, "p50 per life", true),
+          Latency(kP99, "p99 per life", false),
+          {.key = kRate, .label = "lives", .unit = "k/s", .scale = 1e-3, .summary = false}}};
+  constexpr char kInMemory[] = "in memory";
+  constexpr char kOnDisk[] = "on disk";
+  constexpr char kRillLife[] =
+      "CreateTopic, a Producer (SendAsync, Flush), a Consumer reading it back, Close";
+  w.subjects.push_back(LifetimeSubject(
+      {.column = kRill,
+       .name = "rill in memory",
+       .group = kInMemory,
+       .settings = absl::StrCat("Log::OpenInMemory() (default options), ", kRillLife),
+       .promises = "none beyond the store's life"},
+      RillStore({.in_memory = true}), plan, n));
+  w.subjects.push_back(LifetimeSubject(
+      {.column = kRill,
+       .name = "rill in memory, no threads",
+       .group = kInMemory,
+       .settings = absl::StrCat("Log::OpenInMemory({.background_threads = 0}), ", kRillLife),
+       .promises = "none beyond the store's life"},
+      RillStore({.log = {.background_threads = 0}, .in_memory = true}), plan, n));
+  w.subjects.push_back(LifetimeSubject(
+      {.column = kSqlite,
+       .name = "SQLite in memory",
+       .group = kInMemory,
+       .settings = "shared-cache in-memory database (mode=memory), CREATE TABLE, a second "
+                   "connection INSERTs in a transaction, SELECT, close both",
+       .promises = "none beyond the store's life"},
+      Sqlite({.in_memory = true}), plan, n));
+  w.subjects.push_back(
+      LifetimeSubject({.column = kRill,
+                       .name = "rill",
+                       .group = kOnDisk,
+                       .settings = absl::StrCat("Log::Open(dir) (default options), ", kRillLife),
+                       .promises = "the record: a crash of the process, and a power loss once "
+                                   "closed; the log and its topic: a power loss (10 syncs in "
+                                   "all, see RESULTS.md)"},
+                      RillStore({}), plan, n));
+  w.subjects.push_back(LifetimeSubject({.column = kLmdb,
+                                        .name = "LMDB NOSYNC",
+                                        .group = kOnDisk,
+                                        .settings = "mdb_env_open(MDB_NOSYNC), a write txn, a "
+                                                    "read txn, mdb_env_close",
+                                        .promises = kCrashPromise},
+                                       Lmdb({.no_sync = true}), plan, n));
+  w.subjects.push_back(LifetimeSubject({.column = kRocksDb,
+                                        .name = "RocksDB",
+                                        .group = kOnDisk,
+                                        .settings = "DB::Open (defaults, WAL, sync=false), a "
+                                                    "WriteBatch, an iterator, close",
+                                        .promises = kCrashPromise},
+                                       RocksDb({}), plan, n));
+  w.subjects.push_back(LifetimeSubject({.column = kSqlite,
+                                        .name = "SQLite OFF",
+                                        .group = kOnDisk,
+                                        .settings = "WAL, synchronous=OFF, CREATE TABLE, a "
+                                                    "second connection INSERTs in a "
+                                                    "transaction, SELECT, close both",
+                                        .promises = kCrashPromise},
+                                       Sqlite({.synchronous = "OFF"}), plan, n));
+  return w;
+}
+
 }  // namespace
 
 std::vector<Workload> MakeWorkloads(const Scale& scale) {
@@ -603,6 +690,7 @@ std::vector<Workload> MakeWorkloads(const Scale& scale) {
   w.push_back(ValueSizeWorkload(1024, scale.kib_records));
   w.push_back(ValueSizeWorkload(64 << 10, scale.big_records));
   w.push_back(CompressionWorkload(scale));
+  w.push_back(LifetimeWorkload(scale));
   return w;
 }
 

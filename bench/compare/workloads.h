@@ -28,6 +28,7 @@ struct Scale {
   uint32_t big_records = 16'000;       // 64 KiB values: 1 GiB.
   uint32_t telemetry_records = 2'000'000;
   int64_t futex_round_trips = 20'000;
+  int lifetimes = 1'000;  // Stores opened, written, read and closed.
 
   // Short(): seconds in all, for CI.
   static Scale Short();

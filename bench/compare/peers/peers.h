@@ -39,6 +39,9 @@ std::string RocksDbVersion();
 // one transaction per Write.
 struct SqliteConfig {
   const char* synchronous = "OFF";  // OFF, NORMAL or FULL.
+  // A shared-cache in-memory database (no file), which lives while the
+  // store has a connection open.
+  bool in_memory = false;
 };
 StoreFactory SqliteStore(const SqliteConfig& config);
 std::string SqliteVersion();

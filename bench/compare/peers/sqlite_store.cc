@@ -25,7 +25,9 @@ absl::Status Exec(sqlite3* db, const std::string& sql) {
 // A connection, configured as every connection of the store is.
 absl::StatusOr<sqlite3*> Connect(const std::string& path, const char* synchronous) {
   sqlite3* db;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                      nullptr) != SQLITE_OK) {
     absl::Status s = SqliteError(db, "open");
     sqlite3_close(db);
     return s;
@@ -141,7 +143,10 @@ class SqliteStoreImpl : public Store {
 
 StoreFactory SqliteStore(const SqliteConfig& config) {
   return [config](const std::string& dir, int) -> absl::StatusOr<std::unique_ptr<Store>> {
-    const std::string path = dir + "/log.db";
+    // In memory, the path only names the database its connections share.
+    const std::string path = config.in_memory
+                                 ? absl::StrCat("file:", dir, "/log.db?mode=memory&cache=shared")
+                                 : dir + "/log.db";
     absl::StatusOr<sqlite3*> db = Connect(path, config.synchronous);
     if (!db.ok()) return db.status();
     return std::make_unique<SqliteStoreImpl>(*db, path, config);
