@@ -56,8 +56,7 @@ class TimerThread {
       // its wake-up. Signalling costs a system call, and the thread's waking
       // takes the lock from the caller: a log's open arms its maintenance
       // round, due long after the wake-up left by the last log closed.
-      if (!asleep_) return;
-      if (wake_at_us_ >= 0 &&
+      if (wake_at_us_ == kAwake ||
           Clock::Real()->MonotonicMicros() + (when_us - clock->MonotonicMicros()) >= wake_at_us_) {
         return;
       }
@@ -129,15 +128,14 @@ class TimerThread {
         }
       }
       if (due == nullptr) {
-        asleep_ = true;
         if (wait_us == std::numeric_limits<int64_t>::max()) {
-          wake_at_us_ = -1;
+          wake_at_us_ = std::numeric_limits<int64_t>::max();
           work_.Wait(&mu_);
         } else {
           wake_at_us_ = Clock::Real()->MonotonicMicros() + wait_us;
           work_.WaitFor(&mu_, absl::Microseconds(wait_us));
         }
-        asleep_ = false;
+        wake_at_us_ = kAwake;
         continue;
       }
       auto queue = queues_.find(due);
@@ -163,9 +161,10 @@ class TimerThread {
   const Timer* running_ ABSL_GUARDED_BY(mu_) = nullptr;        // Whose task runs.
   int64_t timers_ ABSL_GUARDED_BY(mu_) = 0;                    // Attached, not detached.
   bool started_ ABSL_GUARDED_BY(mu_) = false;                  // thread_ runs Loop.
-  bool asleep_ ABSL_GUARDED_BY(mu_) = false;                   // Waiting on work_.
-  // When it wakes by itself, on Clock::Real(); -1 if it does not.
-  int64_t wake_at_us_ ABSL_GUARDED_BY(mu_) = -1;
+  // While the thread waits on work_: when it wakes by itself, on
+  // Clock::Real() (the largest int64_t if it does not); else kAwake.
+  static constexpr int64_t kAwake = -1;
+  int64_t wake_at_us_ ABSL_GUARDED_BY(mu_) = kAwake;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;      // Loop returns.
   bool orphaned_ ABSL_GUARDED_BY(mu_) = false;  // A parent's, in a child.
   pthread_t thread_ ABSL_GUARDED_BY(mu_);
