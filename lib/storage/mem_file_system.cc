@@ -212,12 +212,15 @@ class MemMapping final : public Mapping {
 
   absl::Status Sync(uint64_t offset, uint64_t n) override {
     const absl::Status s = node_->fs->CheckFault(kMemFsSync);
-    MutexLock lock(&node_->mu);
-    if (!s.ok()) {
-      node_->LoseUnsynced(offset, n);
-      return s;
+    {
+      MutexLock lock(&node_->mu);
+      if (!s.ok()) {
+        node_->LoseUnsynced(offset, n);
+        return s;
+      }
+      node_->MarkDurable(offset, n);
     }
-    node_->MarkDurable(offset, n);
+    node_->fs->ObserveMappingSync(offset, n);
     return absl::OkStatus();
   }
 
@@ -406,6 +409,23 @@ void MemFileSystem::SetOperationHook(uint32_t ops,
   hook_ = hook != nullptr
               ? std::make_shared<std::function<absl::Status(uint32_t)>>(std::move(hook))
               : nullptr;
+}
+
+void MemFileSystem::SetMappingSyncObserver(std::function<void(uint64_t, uint64_t)> observer) {
+  MutexLock lock(&fault_mu_);
+  sync_observer_ =
+      observer != nullptr
+          ? std::make_shared<std::function<void(uint64_t, uint64_t)>>(std::move(observer))
+          : nullptr;
+}
+
+void MemFileSystem::ObserveMappingSync(uint64_t offset, uint64_t n) {
+  std::shared_ptr<std::function<void(uint64_t, uint64_t)>> observer;
+  {
+    MutexLock lock(&fault_mu_);
+    observer = sync_observer_;
+  }
+  if (observer != nullptr) (*observer)(offset, n);
 }
 
 void MemFileSystem::InjectFault(uint32_t ops, int64_t countdown, absl::Status status, bool once) {

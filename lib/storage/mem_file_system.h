@@ -92,6 +92,11 @@ class MemFileSystem final : public FileSystem {
   // Lets a test hold an operation mid-way while other threads go on. Null:
   // none.
   void SetOperationHook(uint32_t ops, std::function<absl::Status(uint32_t)> hook);
+  // SetMappingSyncObserver(observer): each Mapping::Sync(offset, n) that
+  // succeeds then calls observer(offset, n), with no lock held. Lets a test
+  // see which bytes a sync covered. Null: none.
+  void SetMappingSyncObserver(std::function<void(uint64_t, uint64_t)> observer);
+  void ObserveMappingSync(uint64_t offset, uint64_t n);  // Internal.
 
   // SetSpaceLimit(bytes): operations that would make the files' total size
   // exceed `bytes` fail with ENOSPC (kResourceExhausted). 0: no limit.
@@ -137,6 +142,8 @@ class MemFileSystem final : public FileSystem {
   std::map<uint32_t, int64_t> op_counts_ ABSL_GUARDED_BY(fault_mu_);
   uint32_t hook_ops_ ABSL_GUARDED_BY(fault_mu_) = 0;
   std::shared_ptr<std::function<absl::Status(uint32_t)>> hook_ ABSL_GUARDED_BY(fault_mu_);
+  std::shared_ptr<std::function<void(uint64_t, uint64_t)>> sync_observer_
+      ABSL_GUARDED_BY(fault_mu_);
   uint64_t space_limit_ ABSL_GUARDED_BY(fault_mu_) = 0;
   uint64_t used_bytes_ ABSL_GUARDED_BY(fault_mu_) = 0;
 

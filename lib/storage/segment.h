@@ -75,6 +75,11 @@ inline constexpr int64_t kFastWriterMillis = 16;
 // (MapBehind), so that a reader in the process does not fault on each.
 inline constexpr uint64_t kLargeRecordBytes = 512;
 
+// A sync of at most kSyncAhead / 8 bytes that reaches a block no sync wrote
+// before also writes the faulted-in pages after it, up to the next multiple
+// of kSyncAhead (Segment::SyncTo).
+inline constexpr uint64_t kSyncAhead = 64 << 10;
+
 // What an Append asks of its caller.
 enum class PopulateRequest {
   kNone,
@@ -280,7 +285,9 @@ class Segment {
   // ones (MappedFile::DiscardWritable), once. A no-op if not sealed.
   void DiscardWriterMapping();
   // SyncTo(end): makes log bytes [.., end) durable (not the indexes, which
-  // recovery rebuilds).
+  // recovery rebuilds). A small sync that reaches a block no sync wrote
+  // before also writes the faulted-in pages after `end`, up to the next
+  // kSyncAhead boundary (see SyncAheadEnd).
   absl::Status SyncTo(uint64_t end);
   uint64_t synced() const;
 
@@ -397,8 +404,15 @@ class Segment {
   std::atomic<bool> map_behind_pending_{false};
   std::atomic<uint64_t> mapped_behind_{0};
 
+  // SyncAheadEnd(end): where SyncTo(end) stops writing: `end`, or past it
+  // when the sync is small and reaches beyond written_ahead_.
+  uint64_t SyncAheadEnd(uint64_t end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
+
   mutable Mutex sync_mu_;
   uint64_t synced_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  // Bytes before it have been written to the device by some sync, zeros
+  // ahead of the data included (SyncAheadEnd).
+  uint64_t written_ahead_ ABSL_GUARDED_BY(sync_mu_) = 0;
   // The first failed sync, returned by every later one (see SyncData).
   absl::Status sync_failure_ ABSL_GUARDED_BY(sync_mu_);
 };

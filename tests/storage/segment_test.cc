@@ -19,6 +19,7 @@
 #include "testutil/log_records.h"
 #include "testutil/status.h"
 #include "testutil/test_fs.h"
+#include "util/align.h"
 #include "util/endian.h"
 
 namespace rill {
@@ -328,6 +329,55 @@ TEST_CASE("Segment: once a sync has failed, every later one fails without trying
   CHECK(segment->SyncTo(segment->size()).code() == absl::StatusCode::kDataLoss);
   CHECK(t.mem()->OperationCount(kMemFsSync) == syncs);
   CHECK(segment->synced() == segment->size() / 2);
+}
+
+TEST_CASE("Segment: a small sync into a block no sync wrote writes on to kSyncAhead", "[segment]") {
+  TestFs t(FsKind::kMem);
+  const bool through_file = GENERATE(false, true);
+  INFO((through_file ? "written through the file" : "faulted in ahead"));
+  SegmentOptions options = PopulatingOptions(1 << 20, Populator::kWriter);
+  options.writer_populate_ahead = 1 << 20;
+  options.write_through_file = through_file;
+  std::vector<std::pair<uint64_t, uint64_t>> syncs;
+  t.mem()->SetMappingSyncObserver(
+      [&](uint64_t offset, uint64_t n) { syncs.emplace_back(offset, n); });
+  std::mt19937_64 rng(9);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+  SegmentWriter writer(*segment);
+
+  // A large sync writes what it was asked to, and no more.
+  Fill(writer, 2 * kSyncAhead / 8, rng);
+  // The next MiB faulted in (dirty zeros), as the writer would over time.
+  if (!through_file) segment->PopulateOnWriter(1 << 20);
+  REQUIRE_OK(segment->SyncTo(segment->size()));
+  REQUIRE(syncs.size() == 1);
+  CHECK(syncs[0].first + syncs[0].second == segment->size());
+
+  // Small syncs, one batch each, across three chunks of kSyncAhead: the
+  // first one into each chunk writes to the chunk's end (when the pages
+  // there were faulted in), the others only to their own end.
+  uint64_t extended_to = 0;
+  int extended = 0;
+  while (writer.end() < 3 * kSyncAhead) {
+    const uint64_t synced = segment->synced();
+    writer.Append(1 + static_cast<int>(rng() % 3));
+    const uint64_t end = segment->size();
+    syncs.clear();
+    REQUIRE_OK(segment->SyncTo(end));
+    REQUIRE(syncs.size() == 1);
+    INFO("synced " << synced << ", end " << end);
+    CHECK(syncs[0].first <= synced);
+    CHECK(segment->synced() == end);  // Bytes written later past `end` are not durable.
+    const uint64_t to = syncs[0].first + syncs[0].second;
+    if (to == end) continue;
+    ++extended;
+    CHECK(to == RoundUp(end, kSyncAhead));
+    CHECK(end > extended_to);
+    extended_to = to;
+  }
+  const int chunks = static_cast<int>(RoundUp(writer.end(), kSyncAhead) / kSyncAhead);
+  CHECK(extended == (through_file ? 0 : chunks));
+  CheckContent(*segment, writer);
 }
 
 TEST_CASE("Segment: written through its file, nothing asks to fault pages in", "[segment]") {
