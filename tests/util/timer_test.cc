@@ -88,18 +88,21 @@ TEST_CASE("Timer: tasks run by their own Timer's clock, in order of due time, on
     MutexLock lock(&mu);
     return order.size();
   };
-  // Due in 10 ms by a clock that stands still: not until the test moves it.
-  on_fake.ScheduleAt(Now(&fake) + 10'000, record("fake"));
-  on_real.ScheduleAt(Now(Clock::Real()) + 20'000, record("real 20ms"));
+  // Due in 10 and 20 ms by a clock that stands still: not until the test
+  // moves it. Scheduled latest first, so that only the due times order them;
+  // a real clock could not test that, as it may move past both while the
+  // first is scheduled.
+  on_fake.ScheduleAt(Now(&fake) + 20'000, record("fake 20ms"));
+  on_fake.ScheduleAt(Now(&fake) + 10'000, record("fake 10ms"));
   on_real.ScheduleAt(Now(Clock::Real()) + 5'000, record("real 5ms"));
-  REQUIRE(WaitUntil([&] { return ran() == 2; }));
-  absl::SleepFor(absl::Milliseconds(30));  // Longer than the fake task's wait.
-  CHECK(ran() == 2);
-  fake.Advance(10);
+  REQUIRE(WaitUntil([&] { return ran() == 1; }));
+  absl::SleepFor(absl::Milliseconds(30));  // Longer than the fake tasks' waits.
+  CHECK(ran() == 1);
+  fake.Advance(20);
   REQUIRE(WaitUntil([&] { return ran() == 3; }));
 
   MutexLock lock(&mu);
-  CHECK(order == std::vector<std::string>{"real 5ms", "real 20ms", "fake"});
+  CHECK(order == std::vector<std::string>{"real 5ms", "fake 10ms", "fake 20ms"});
   CHECK(pthread_equal(threads[0], threads[1]));
   CHECK(pthread_equal(threads[0], threads[2]));
   CHECK(!pthread_equal(threads[0], pthread_self()));
