@@ -8,6 +8,7 @@
 #include "rill/consumer.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "core/consumer_impl.h"
@@ -369,8 +370,9 @@ absl::StatusOr<ConsumerRecords> Consumer::Impl::PollLoop(absl::Duration timeout)
                                             e.partition->partition, ", batch at offset ",
                                             e.base_offset, ": ", e.error));
   }
-  const absl::Time deadline =
-      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
+  // The clock is read only once a fetch has come back empty: a poll that
+  // finds records at once (the busy consumer's case) never reads it.
+  std::optional<absl::Time> deadline;
   for (;;) {
     if (wakeup_.exchange(false, std::memory_order_acq_rel)) {
       return absl::CancelledError("Consumer::Wakeup() was called");
@@ -384,8 +386,14 @@ absl::StatusOr<ConsumerRecords> Consumer::Impl::PollLoop(absl::Duration timeout)
     ASSIGN_OR_RETURN(const size_t records, Fetch());
     if (records > 0) return ConsumerRecords(batches_.data(), batches_.size(), records, &error_);
     ReleasePoll();
-    if (absl::Now() >= deadline) return ConsumerRecords();
-    Wait(deadline);
+    if (timeout <= absl::ZeroDuration()) return ConsumerRecords();
+    const absl::Time now = absl::Now();
+    if (!deadline.has_value()) {
+      deadline = timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : now + timeout;
+    } else if (now >= *deadline) {
+      return ConsumerRecords();
+    }
+    Wait(*deadline);
   }
 }
 
