@@ -581,28 +581,28 @@ absl::StatusOr<uint64_t> Segment::FindBatch(int64_t offset) const {
       p = e->position;
     }
   }
-  const char* data = log_->data();
+  // A reader polling the log's tail walks here on every read without a
+  // hint, across the batches since the last index entry.
   const uint64_t verified = verified_.load(std::memory_order_acquire);
   while (p < end) {
-    // Headers in the checked prefix (Verify) are known good: read only the
-    // fields the walk needs. A reader polling the log's tail walks here on
-    // every read, across the batches since the last index entry.
-    if (p + batch::kHeaderSize <= verified && data[p + batch::kMagicPos] == batch::kMagic) {
-      const BatchExtent e = DecodeBatchExtent(data + p);
-      if (e.size >= batch::kHeaderSize && e.size <= verified - p) {
-        if (e.last_offset >= offset) return p;
-        p += e.size;
-        continue;
-      }
-    }
-    BatchHeader h;
-    if (absl::Status s = CheckBatchHeader({data + p, end - p}, &h); !s.ok()) {
-      return AtPosition(absl::DataLossError(s.message()), path(), p);
-    }
-    if (h.last_offset() >= offset) return p;
-    p += h.size();
+    ASSIGN_OR_RETURN(const BatchExtent e, ExtentAt(p, end, verified));
+    if (e.last_offset >= offset) return p;
+    p += e.size;
   }
   return end;
+}
+
+absl::StatusOr<BatchExtent> Segment::ExtentAt(uint64_t p, uint64_t end, uint64_t verified) const {
+  const char* data = log_->data();
+  if (p + batch::kHeaderSize <= verified && data[p + batch::kMagicPos] == batch::kMagic) {
+    const BatchExtent e = DecodeBatchExtent(data + p);
+    if (e.size >= batch::kHeaderSize && e.size <= verified - p) return e;
+  }
+  BatchHeader h;
+  if (absl::Status s = CheckBatchHeader({data + p, end - p}, &h); !s.ok()) {
+    return AtPosition(absl::DataLossError(s.message()), path(), p);
+  }
+  return BatchExtent{.size = h.size(), .last_offset = h.last_offset()};
 }
 
 absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last,
@@ -689,14 +689,15 @@ absl::Status Segment::Verify(uint64_t position, uint64_t end, uint64_t* good_end
 absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t max_bytes) const {
   const uint64_t end = size();
   if (position >= end) return std::span<const char>();
+  const uint64_t verified = verified_.load(std::memory_order_acquire);
   uint64_t p = position;
   do {
-    BatchHeader h;
-    if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {
-      return AtPosition(absl::DataLossError(s.message()), path(), p);
-    }
-    if (p > position && p + h.size() - position > max_bytes) break;
-    p += h.size();
+    absl::StatusOr<BatchExtent> e = ExtentAt(p, end, verified);
+    // A damaged header is reported by the read that starts at it; the
+    // batches before it are served (as Verify's damage is, below).
+    if (!e.ok() && p == position) return e.status();
+    if (!e.ok() || (p > position && p + e->size - position > max_bytes)) break;
+    p += e->size;
   } while (p < end);
   uint64_t good_end;
   if (absl::Status s = Verify(position, p, &good_end); !s.ok()) {

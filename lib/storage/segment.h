@@ -337,6 +337,11 @@ class Segment {
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
                   absl::Status* status);
+  // ExtentAt(p, end, verified): the extent of the batch at p, a batch
+  // boundary below `end`. In the checked prefix (below `verified`, a value
+  // of verified_) its headers are known good: only the fields a walk needs
+  // are read. Past it the header is checked in full (kDataLoss if bad).
+  absl::StatusOr<BatchExtent> ExtentAt(uint64_t p, uint64_t end, uint64_t verified) const;
   // Checks the batches in [position, end) not yet checked: CRC, and offsets
   // increasing (from the batch before, when it is known). Sets *good_end to
   // the position of the first damaged batch, or `end`.

@@ -108,6 +108,32 @@ TEST_CASE("A damaged baseOffset in a sealed segment is data loss, never other of
   REQUIRE_OK(testing::VerifyLog(*log, batches[other].header.base_offset, log->end_offset()));
 }
 
+TEST_CASE("A damaged batch length in a sealed segment is data loss there, never followed",
+          "[damage]") {
+  // Shorter than a header, into the next batch, or far past the file's end.
+  const uint32_t length = GENERATE(as<uint32_t>{}, 5, 300, uint32_t{1} << 30);
+  INFO("batchLength set to " << length);
+  TestFs t(FsKind::kPosix);
+  const std::vector<Batch> batches = WriteLog(t);
+  const Batch& b = batches[5];
+  REQUIRE(batches[4].path == b.path);
+  char field[4];
+  StoreBigEndian(field, length);
+  Patch(t.fs(), b.path, b.position + batch::kBatchLengthPos, {field, 4});
+
+  auto log = Unwrap(PartitionLog::Open(t.fs(), t.Join("log"), TestLogOptions(16 << 10), nullptr));
+  // A read that starts at it says so; one that starts before it returns the
+  // batches before it, and stops there.
+  CHECK(log->Read(b.header.base_offset, 1 << 20).status().code() == absl::StatusCode::kDataLoss);
+  const ReadResult before = Unwrap(log->Read(batches[4].header.base_offset, 1 << 20));
+  CHECK(static_cast<uint64_t>(before.batches.data() - before.segment->data()) ==
+        batches[4].position);
+  CHECK(before.batches.size() == b.position - batches[4].position);
+  // The batches before it read as written. (Those after it, up to the next
+  // index entry, are reached through it, and are data loss as well.)
+  CHECK(ReadEachBatch(*log, {batches.begin(), batches.begin() + 6}) == 1);
+}
+
 TEST_CASE("A damaged offset index entry never makes a read skip records", "[damage]") {
   // Point an entry at another batch, or name another offset for its batch.
   const std::string field = GENERATE(as<std::string>{}, "position", "offset");
