@@ -291,6 +291,34 @@ TEST_CASE("A byte flipped in a log closed cleanly is found when read", "[recover
   CHECK_THAT(std::string(damaged.message()), Catch::Matchers::Contains(last.path));
 }
 
+TEST_CASE("A damaged batch length in a log closed cleanly is cut at open, never followed",
+          "[recovery]") {
+  TestFs t(FsKind::kPosix);
+  std::mt19937_64 rng(5);
+  auto log = WriteLog(t, rng);
+  const int64_t end = log->end_offset();
+  const BatchPlace last = PlaceOf(*log, end - 1);
+  REQUIRE_OK(log->Close());
+  // The last batch now claims to run 1 GiB past the end of its file.
+  std::string length(4, '\0');
+  const uint32_t claimed = 1u << 30;
+  for (int i = 0; i < 4; ++i) length[i] = static_cast<char>(claimed >> (24 - 8 * i));
+  auto file = Unwrap(t.fs().OpenFile(last.path, OpenMode::kReadWrite));
+  REQUIRE_OK(file->WriteAt(last.position + batch::kBatchLengthPos, length));
+
+  // Opening walks the headers after the last index entry, meets it, and
+  // recovers the segment as after a crash: the batch is cut, the rest kept.
+  RecoveryReport report;
+  log = Reopen(t, &report);
+  CHECK(report.partitions_recovered == 1);
+  CHECK(report.batches_dropped == 1);
+  REQUIRE(report.details.size() == 2);
+  CHECK_THAT(report.details[0], Catch::Matchers::Contains("closed cleanly, yet damaged"));
+  CHECK_THAT(report.details[0], Catch::Matchers::Contains(last.path));
+  CHECK(log->end_offset() == last.base_offset);
+  REQUIRE_OK(VerifyLog(*log, 0, last.base_offset));
+}
+
 TEST_CASE("Missing index files are rebuilt as they were", "[recovery]") {
   TestFs t(FsKind::kPosix);
   std::mt19937_64 rng(4);
