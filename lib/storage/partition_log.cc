@@ -136,25 +136,25 @@ absl::Status PartitionLog::Recover(RecoveryReport* report) {
                      Segment::Open(fs_, dir_, base, options_.segment, /*writable=*/true));
     const uint64_t file_size = segment->allocated_bytes();
     bool loaded = false;
-    bool damaged = false;
     if (base == point_base && last && file_size == point->position && !sync_failed) {
-      // Closed cleanly. Damage found even so (the device's, or another
-      // writer's) is cut as a crash's would be, all of the segment checked,
-      // rather than leave the partition unopenable.
+      // Closed cleanly. A batch header found damaged even so (the device's
+      // doing, or another writer's) is cut as a crash's torn tail would be,
+      // rather than leave the partition unopenable. Recovery walks the
+      // trusted bytes by header, so that is all it cuts: a batch whose CRC
+      // alone fails is left for reads to report, as anywhere in a log.
       const absl::Status s = segment->LoadTrusted();
       if (!s.ok() && !absl::IsDataLoss(s)) return s;
       loaded = s.ok();
-      damaged = !s.ok();
-      if (damaged) {
+      if (!loaded) {
         const std::string detail = absl::StrCat(
-            segment->path(), ": closed cleanly, yet damaged; checking all of it: ", s.message());
+            segment->path(), ": closed cleanly, yet a batch header is damaged: ", s.message());
         report->details.push_back(detail);
         Log(LogSeverity::kWarning, "recovery: " + detail);
       }
     }
     if (!loaded) {
       recovered = true;
-      const uint64_t trusted = base == point_base && !damaged ? point->position : 0;
+      const uint64_t trusted = base == point_base ? point->position : 0;
       SegmentRecovery r;
       RETURN_IF_ERROR(segment->Recover(trusted, std::max(base, next_offset), &r));
       if (sync_failed) {

@@ -298,7 +298,16 @@ TEST_CASE("A damaged batch length in a log closed cleanly is cut at open, never 
   auto log = WriteLog(t, rng);
   const int64_t end = log->end_offset();
   const BatchPlace last = PlaceOf(*log, end - 1);
+  const BatchPlace before = PlaceOf(*log, last.base_offset - 1);
+  REQUIRE(before.path == last.path);
   REQUIRE_OK(log->Close());
+  // The batch before the last has a byte flipped: a CRC failure, which is
+  // for reads to report, not for the open to cut.
+  std::string byte(1, '\0');
+  auto before_file = Unwrap(t.fs().OpenFile(before.path, OpenMode::kReadWrite));
+  REQUIRE(Unwrap(before_file->ReadAt(before.position + batch::kRecordsPos, 1, byte.data())) == 1);
+  byte[0] ^= 0x01;
+  REQUIRE_OK(before_file->WriteAt(before.position + batch::kRecordsPos, byte));
   // The last batch now claims to run 1 GiB past the end of its file.
   std::string length(4, '\0');
   const uint32_t claimed = 1u << 30;
@@ -307,16 +316,17 @@ TEST_CASE("A damaged batch length in a log closed cleanly is cut at open, never 
   REQUIRE_OK(file->WriteAt(last.position + batch::kBatchLengthPos, length));
 
   // Opening walks the headers after the last index entry, meets it, and
-  // recovers the segment as after a crash: the batch is cut, the rest kept.
+  // recovers the segment: that batch is cut, the rest kept.
   RecoveryReport report;
   log = Reopen(t, &report);
   CHECK(report.partitions_recovered == 1);
   CHECK(report.batches_dropped == 1);
   REQUIRE(report.details.size() == 2);
-  CHECK_THAT(report.details[0], Catch::Matchers::Contains("closed cleanly, yet damaged"));
+  CHECK_THAT(report.details[0], Catch::Matchers::Contains("a batch header is damaged"));
   CHECK_THAT(report.details[0], Catch::Matchers::Contains(last.path));
   CHECK(log->end_offset() == last.base_offset);
-  REQUIRE_OK(VerifyLog(*log, 0, last.base_offset));
+  REQUIRE_OK(VerifyLog(*log, 0, before.base_offset, {.at_end = false}));
+  CHECK(log->Read(before.base_offset, 1).status().code() == absl::StatusCode::kDataLoss);
 }
 
 TEST_CASE("Missing index files are rebuilt as they were", "[recovery]") {
