@@ -693,10 +693,13 @@ absl::StatusOr<std::span<const char>> Segment::Read(uint64_t position, size_t ma
   uint64_t p = position;
   do {
     absl::StatusOr<BatchExtent> e = ExtentAt(p, end, verified);
-    // A damaged header is reported by the read that starts at it; the
-    // batches before it are served (as Verify's damage is, below).
-    if (!e.ok() && p == position) return e.status();
-    if (!e.ok() || (p > position && p + e->size - position > max_bytes)) break;
+    if (!e.ok()) {
+      // Reported by the read that starts at it; the batches before it are
+      // served (as Verify's damage is, below).
+      if (p == position) return e.status();
+      break;
+    }
+    if (p > position && p + e->size - position > max_bytes) break;
     p += e->size;
   } while (p < end);
   uint64_t good_end;

@@ -17,6 +17,7 @@
 #include "testutil/log_records.h"
 #include "testutil/status.h"
 #include "testutil/test_fs.h"
+#include "util/endian.h"
 
 namespace rill {
 namespace {
@@ -184,6 +185,16 @@ void WriteAt(FileSystem& fs, const std::string& path, uint64_t offset, std::stri
   REQUIRE_OK(Unwrap(fs.OpenFile(path, OpenMode::kReadWrite))->WriteAt(offset, bytes));
 }
 
+// FlipBits(fs, path, offset, mask): XORs the byte at `offset` of `path` with
+// `mask`.
+void FlipBits(FileSystem& fs, const std::string& path, uint64_t offset, char mask) {
+  auto file = Unwrap(fs.OpenFile(path, OpenMode::kReadWrite));
+  std::string byte(1, '\0');
+  REQUIRE(Unwrap(file->ReadAt(offset, 1, byte.data())) == 1);
+  byte[0] ^= mask;
+  REQUIRE_OK(file->WriteAt(offset, byte));
+}
+
 // A log on disk of several segments, ending with a batch whose last record
 // has no headers, so that its last byte is 0 -- as most batches' are.
 std::unique_ptr<PartitionLog> WriteLog(TestFs& t, std::mt19937_64& rng) {
@@ -249,11 +260,7 @@ TEST_CASE("Recovery drops a last batch with one flipped byte, and counts it exac
                       : where == "timestamp"
                           ? batch::kMaxTimestampPos + 7
                           : batch::kRecordsPos + rng() % (last.size - batch::kRecordsPos);
-  std::string byte(1, '\0');
-  auto file = Unwrap(t.fs().OpenFile(last.path, OpenMode::kReadWrite));
-  REQUIRE(Unwrap(file->ReadAt(last.position + at, 1, byte.data())) == 1);
-  byte[0] ^= 0x10;
-  REQUIRE_OK(file->WriteAt(last.position + at, byte));
+  FlipBits(t.fs(), last.path, last.position + at, 0x10);
 
   RecoveryReport report;
   log = Reopen(t, &report);
@@ -274,11 +281,7 @@ TEST_CASE("A byte flipped in a log closed cleanly is found when read", "[recover
   const int64_t end = log->end_offset();
   const BatchPlace last = PlaceOf(*log, end - 1);
   REQUIRE_OK(log->Close());
-  std::string byte(1, '\0');
-  auto file = Unwrap(t.fs().OpenFile(last.path, OpenMode::kReadWrite));
-  REQUIRE(Unwrap(file->ReadAt(last.position + batch::kRecordsPos, 1, byte.data())) == 1);
-  byte[0] ^= 0x01;
-  REQUIRE_OK(file->WriteAt(last.position + batch::kRecordsPos, byte));
+  FlipBits(t.fs(), last.path, last.position + batch::kRecordsPos, 0x01);
 
   // Below the recovery point, batches are trusted at open (as Kafka trusts
   // a clean shutdown) and checked when first read.
@@ -303,17 +306,11 @@ TEST_CASE("A damaged batch length in a log closed cleanly is cut at open, never 
   REQUIRE_OK(log->Close());
   // The batch before the last has a byte flipped: a CRC failure, which is
   // for reads to report, not for the open to cut.
-  std::string byte(1, '\0');
-  auto before_file = Unwrap(t.fs().OpenFile(before.path, OpenMode::kReadWrite));
-  REQUIRE(Unwrap(before_file->ReadAt(before.position + batch::kRecordsPos, 1, byte.data())) == 1);
-  byte[0] ^= 0x01;
-  REQUIRE_OK(before_file->WriteAt(before.position + batch::kRecordsPos, byte));
+  FlipBits(t.fs(), before.path, before.position + batch::kRecordsPos, 0x01);
   // The last batch now claims to run 1 GiB past the end of its file.
-  std::string length(4, '\0');
-  const uint32_t claimed = 1u << 30;
-  for (int i = 0; i < 4; ++i) length[i] = static_cast<char>(claimed >> (24 - 8 * i));
-  auto file = Unwrap(t.fs().OpenFile(last.path, OpenMode::kReadWrite));
-  REQUIRE_OK(file->WriteAt(last.position + batch::kBatchLengthPos, length));
+  char length[4];
+  StoreBigEndian(length, uint32_t{1} << 30);
+  WriteAt(t.fs(), last.path, last.position + batch::kBatchLengthPos, {length, 4});
 
   // Opening walks the headers after the last index entry, meets it, and
   // recovers the segment: that batch is cut, the rest kept.
