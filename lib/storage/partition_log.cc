@@ -241,6 +241,12 @@ absl::StatusOr<std::shared_ptr<Segment>> PartitionLog::LoadSlot(size_t index) co
                      Segment::Open(fs_, dir_, slot.base_offset, options_.segment,
                                    /*writable=*/false));
     RETURN_IF_ERROR(segment->LoadTrusted());
+    if (!segment->damage().ok()) {
+      Log(LogSeverity::kError,
+          absl::StrFormat("a sealed segment is damaged, its records from offset %d on "
+                          "unreadable: %s",
+                          segment->next_offset(), segment->damage().message()));
+    }
     if (index + 1 < segments_.size()) segment->set_limit_offset(segments_[index + 1].base_offset);
     slot.segment = std::move(segment);
   }
@@ -578,9 +584,12 @@ absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
     ASSIGN_OR_RETURN(segment, SegmentFrom(at, segment.get(), /*clamp=*/true));
     if (segment == nullptr) return end;
     at = std::max(at, segment->next_offset());
-    if (segment->max_timestamp() < ts) continue;
+    // A damaged segment's unreadable records may hold the time: then the
+    // answer is the first of them, where a read reports the damage.
+    const bool damaged = !segment->damage().ok();
+    if (segment->max_timestamp() < ts && !damaged) continue;
     ASSIGN_OR_RETURN(const int64_t offset, segment->OffsetForTimestamp(ts));
-    if (offset < segment->next_offset()) return std::min(offset, end);
+    if (offset < segment->next_offset() || damaged) return std::min(offset, end);
   }
 }
 

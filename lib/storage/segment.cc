@@ -247,6 +247,8 @@ absl::Status Segment::LoadTrusted() {
 
 absl::Status Segment::Load(bool rebuild) {
   const uint64_t file_size = log_->allocated();
+  damaged_at_ = kNoDamage;
+  damage_ = absl::OkStatus();
   ScanResult r;
   uint64_t start = 0;
   uint64_t last_batch = 0;
@@ -261,7 +263,16 @@ absl::Status Segment::Load(bool rebuild) {
     // damaged too, the scan says where.
     (void)RebuildIndexes(file_size);
     r = ScanFromLastIndexEntry(file_size, &start, &last_batch);
-    if (!EndsInZeros(r, file_size)) return absl::DataLossError(r.error.message());
+    if (!EndsInZeros(r, file_size)) {
+      // A writable segment's caller recovers it, cutting the damage. A
+      // sealed one is only read: its batches before the damage are served,
+      // and the damaged bytes stay inside size(), so that a read or a walk
+      // reaching them reports kDataLoss rather than take the segment for
+      // ended and move on to the next one, skipping its lost records.
+      if (!sealed()) return absl::DataLossError(r.error.message());
+      damaged_at_ = r.end;
+      damage_ = absl::DataLossError(r.error.message());
+    }
     if (sealed() && r.batches > 0) {
       int64_t max_ts = r.max_timestamp;
       if (time_index_->size() > 0) {
@@ -273,6 +284,7 @@ absl::Status Segment::Load(bool rebuild) {
     RETURN_IF_ERROR(time_index_->file().Trim());
   }
   const int64_t last_offset = r.batches > 0 ? r.last_offset : base_offset_ - 1;
+  const uint64_t end = damage_.ok() ? r.end : file_size;
   // Zeros after the last batch are space allocated ahead of the writer, left
   // by a crash; a writable segment gives them back.
   if (r.end != file_size && !sealed()) RETURN_IF_ERROR(log_->Trim(r.end));
@@ -284,12 +296,12 @@ absl::Status Segment::Load(bool rebuild) {
   if (r.end > 0) first_append_ms_ = DecodeBatchHeader(log_->data()).max_timestamp;
   next_offset_.store(last_offset + 1, std::memory_order_release);
   max_timestamp_.store(max_ts, std::memory_order_release);
-  populated_.store(r.end, std::memory_order_relaxed);
-  record_count_.store(r.end == 0 ? 0 : -1, std::memory_order_release);
-  size_.store(r.end, std::memory_order_release);
+  populated_.store(end, std::memory_order_relaxed);
+  record_count_.store(end == 0 ? 0 : -1, std::memory_order_release);
+  size_.store(end, std::memory_order_release);
   {
     MutexLock lock(&sync_mu_);
-    synced_ = r.end;
+    synced_ = end;
   }
   bytes_since_index_ = r.end - start;  // As appends left it.
   return absl::OkStatus();
@@ -623,12 +635,16 @@ absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last,
           "batch baseOffset %d does not follow offset %d", h.base_offset, *last));
     }
     // A batch's baseOffset lies outside its CRC: damage there shows only
-    // against its neighbours. The next batch must start past this one's
-    // last offset (when the two disagree, either may be damaged: both are
-    // reported), and the segment's last batch must end below the next
-    // segment's base offset.
+    // against its neighbours. Every batch must end below the next segment's
+    // base offset, and the next batch must start past this one's last
+    // offset (when the two disagree, either may be damaged: both are
+    // reported).
     const uint64_t next = *p + h.size();
-    if (s.ok() && next < size) {
+    if (s.ok() && h.last_offset() >= limit) {
+      s = absl::DataLossError(
+          absl::StrFormat("batch last offset %d is not below the next segment's base offset %d",
+                          h.last_offset(), limit));
+    } else if (s.ok() && next < size) {
       BatchHeader n;
       if (CheckBatchHeader({data + next, size - next}, &n).ok() &&
           n.base_offset <= h.last_offset()) {
@@ -638,10 +654,6 @@ absl::Status Segment::CheckBatches(uint64_t* p, uint64_t end, int64_t* last,
             h.base_offset, h.last_offset(), next, n.base_offset));
         *damaged_end = next + n.size();
       }
-    } else if (s.ok() && h.last_offset() >= limit) {
-      s = absl::DataLossError(
-          absl::StrFormat("batch last offset %d is not below the next segment's base offset %d",
-                          h.last_offset(), limit));
     }
     if (!s.ok()) return AtPosition(absl::DataLossError(s.message()), path(), *p);
     *last = h.last_offset();
@@ -717,7 +729,8 @@ absl::StatusOr<bool> Segment::TimeEntryHolds(size_t i) const {
   const int64_t from = i == 0 ? base_offset_ : time_index_->at(i - 1).offset + 1;
   if (e.offset < from) return false;
   ASSIGN_OR_RETURN(uint64_t p, FindBatch(from));
-  const uint64_t end = size();
+  // Entries lie below any damage (Load rebuilt them up to it).
+  const uint64_t end = std::min(size(), damaged_at_);
   while (p < end) {
     BatchHeader h;
     if (absl::Status s = CheckBatchHeader({log_->data() + p, end - p}, &h); !s.ok()) {

@@ -170,8 +170,16 @@ class Segment {
   // walks batch headers from the last index entry to find the end, so it
   // reads only a few pages; and the time index's last entry against the
   // batches since the entry before it. Trailing zeros (space that was
-  // preallocated) are trimmed. kDataLoss if the headers do not line up.
+  // preallocated) are trimmed. If the headers do not line up: kDataLoss for
+  // a writable segment (its caller recovers it); a sealed one loads, serving
+  // the batches before the damage (see damage()).
   absl::Status LoadTrusted();
+  // damage(): OK, or why a sealed segment's batches stopped making sense
+  // before its end when it was loaded. The batches before the damage read
+  // as usual; the damaged bytes count in size(), and a read or a search by
+  // offset that reaches them returns kDataLoss. next_offset() and
+  // max_timestamp() are those of the batches before it.
+  const absl::Status& damage() const { return damage_; }
 
   // Recover(trusted, &report): checks every batch from byte `trusted` on
   // (CRC, lengths, increasing offsets; batches before it are walked by
@@ -191,7 +199,8 @@ class Segment {
   // batch boundary found in the segment object with this id stays one.
   uint64_t id() const { return id_; }
   const std::string& path() const { return log_->path(); }
-  // size(): bytes of whole, published batches.
+  // size(): bytes of whole, published batches (and, in a sealed segment
+  // found damaged, the damaged bytes after them: see damage()).
   uint64_t size() const { return size_.load(std::memory_order_acquire); }
   // next_offset(): one past the last offset of the last batch (the base
   // offset for an empty segment).
@@ -380,6 +389,12 @@ class Segment {
   std::atomic<bool> removed_{false};
   std::atomic<bool> discarded_{false};  // The writer's mapping was discarded.
   std::atomic<int64_t> limit_offset_{std::numeric_limits<int64_t>::max()};
+  // A sealed segment whose batch headers Load found damaged before its end:
+  // where the damage starts (kNoDamage if none), and what it is. Set before
+  // the segment is shared, then constant.
+  static constexpr uint64_t kNoDamage = std::numeric_limits<uint64_t>::max();
+  uint64_t damaged_at_ = kNoDamage;
+  absl::Status damage_;
   mutable Mutex verify_mu_;  // For verified_ and verified_last_offset_.
   mutable int64_t verified_last_offset_ ABSL_GUARDED_BY(verify_mu_);
 

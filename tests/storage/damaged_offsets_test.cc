@@ -2,14 +2,18 @@
 // and the entries of an offset index (which has no checksum). A read must
 // never return records at offsets other than those written, nor skip
 // records without saying so: it returns the batch as written, or kDataLoss.
+#include <algorithm>
+#include <atomic>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "format/batch_format.h"
 #include "format/batch_header.h"
+#include "rill/clock.h"
 #include "storage/partition_log.h"
 #include "storage/segment_format.h"
 #include "testutil/log_records.h"
@@ -32,9 +36,10 @@ struct Batch {
 };
 
 // A closed log of several segments, and where its batches lie.
-std::vector<Batch> WriteLog(TestFs& t) {
+std::vector<Batch> WriteLog(TestFs& t,
+                            const PartitionLogOptions& options = TestLogOptions(16 << 10)) {
   std::mt19937_64 rng(8);
-  auto log = Unwrap(PartitionLog::Open(t.fs(), t.Join("log"), TestLogOptions(16 << 10), nullptr));
+  auto log = Unwrap(PartitionLog::Open(t.fs(), t.Join("log"), options, nullptr));
   REQUIRE_OK(testing::AppendRecords(*log, 800, rng, 4));
   REQUIRE(log->segment_count() >= 4);
   std::vector<Batch> batches;
@@ -50,6 +55,17 @@ std::vector<Batch> WriteLog(TestFs& t) {
   REQUIRE_OK(log->Close());
   return batches;
 }
+
+// A clock a millisecond later at each reading: with log_append_time, each
+// batch is stamped later than the one before.
+class TickingClock final : public Clock {
+ public:
+  int64_t NowMillis() override { return ++now_ms_; }
+  int64_t MonotonicMicros() override { return now_ms_.load() * 1000; }
+
+ private:
+  std::atomic<int64_t> now_ms_{1'700'000'000'000};
+};
 
 void Patch(FileSystem& fs, const std::string& path, uint64_t at, std::string_view bytes) {
   REQUIRE_OK(Unwrap(fs.OpenFile(path, OpenMode::kReadWrite))->WriteAt(at, bytes));
@@ -132,6 +148,61 @@ TEST_CASE("A damaged batch length in a sealed segment is data loss there, never 
   // The batches before it read as written. (Those after it, up to the next
   // index entry, are reached through it, and are data loss as well.)
   CHECK(ReadEachBatch(*log, {batches.begin(), batches.begin() + 6}) == 1);
+}
+
+TEST_CASE(
+    "A damaged batch header in a sealed segment's tail leaves the rest readable and deletable",
+    "[damage]") {
+  // Batch times rise, so the segment's last time index entry is its last
+  // batch's. The damage: the segment's last batch, past its last offset
+  // index entry, where opening the segment walks the headers to find its
+  // end.
+  TickingClock clock;
+  PartitionLogOptions options = TestLogOptions(16 << 10);
+  options.log_append_time = true;
+  options.clock = &clock;
+  std::vector<std::string> logged;
+  options.log_sink = [&logged](LogSeverity, std::string_view m) { logged.emplace_back(m); };
+  TestFs t(FsKind::kPosix);
+  const std::vector<Batch> batches = WriteLog(t, options);
+  size_t victim = 0;
+  while (batches[victim + 1].path == batches[victim].path) ++victim;
+  const Batch& b = batches[victim];
+  const Batch& next_segment = batches[victim + 1];
+  char field[4];
+  StoreBigEndian(field, uint32_t{5});
+  Patch(t.fs(), b.path, b.position + batch::kBatchLengthPos, {field, 4});
+
+  auto log = Unwrap(PartitionLog::Open(t.fs(), t.Join("log"), options, nullptr));
+  // The batches before it read as written; it, and every offset after it in
+  // the segment, is data loss -- never skipped to the next segment.
+  CHECK(ReadEachBatch(*log, {batches.begin(), batches.begin() + victim}) == 0);
+  const absl::Status s = log->Read(b.header.base_offset, 1 << 20).status();
+  CHECK(s.code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(std::string(s.message()), Catch::Contains(b.path));
+  CHECK(log->Read(b.header.last_offset(), 1).status().code() == absl::StatusCode::kDataLoss);
+  REQUIRE_OK(testing::VerifyLog(*log, next_segment.header.base_offset, log->end_offset(),
+                                {.timestamps = false}));
+  REQUIRE(logged.size() == 1);
+  CHECK_THAT(logged[0], Catch::Contains(absl::StrCat("from offset ", b.header.base_offset)));
+  // By time: each readable batch is found by its time; a later time, which
+  // the lost records may hold, finds the first lost offset, not one in the
+  // next segment.
+  for (size_t i = 0; i < victim; ++i) {
+    INFO("batch at offset " << batches[i].header.base_offset);
+    CHECK(Unwrap(log->OffsetForTimestamp(batches[i].header.max_timestamp)) ==
+          batches[i].header.base_offset);
+  }
+  CHECK(Unwrap(log->OffsetForTimestamp(batches[victim - 1].header.max_timestamp + 1)) ==
+        b.header.base_offset);
+  // The segment is listed, and retention can still delete it: a damaged
+  // segment must not hold its disk space for ever.
+  const std::vector<SegmentInfo> segments = Unwrap(log->ListSegments());
+  REQUIRE(segments.size() >= 4);
+  CHECK(segments[0].next_offset == b.header.base_offset);
+  const DeletedSegments deleted = Unwrap(log->DeleteOldestSegments(1, RemovalReason::kRetention));
+  CHECK(deleted.segments == 1);
+  CHECK(log->start_offset() == next_segment.header.base_offset);
 }
 
 TEST_CASE("A damaged offset index entry never makes a read skip records", "[damage]") {

@@ -382,7 +382,7 @@ TEST_CASE("A damaged recovery point means checking everything, not failing", "[r
   REQUIRE_OK(VerifyLog(*log, 0, end));
 }
 
-TEST_CASE("A trusted segment found cut short is reported as data loss", "[recovery]") {
+TEST_CASE("A trusted segment found cut short is data loss from the cut on", "[recovery]") {
   TestFs t(FsKind::kPosix);
   std::mt19937_64 rng(6);
   auto log = WriteLog(t, rng);
@@ -395,9 +395,15 @@ TEST_CASE("A trusted segment found cut short is reported as data loss", "[recove
                  ->Truncate(middle.position + middle.size / 2));
 
   log = Reopen(t, nullptr);  // Old segments are opened on first read.
-  const absl::Status s = log->Read(0, 1).status();
-  CHECK(s.code() == absl::StatusCode::kDataLoss);
-  CHECK_THAT(std::string(s.message()), Catch::Matchers::Contains(middle.path));
+  // The batches before the cut read as written; from the cut batch to the
+  // segment's end, reads are data loss, never skipped to the next segment.
+  REQUIRE_OK(VerifyLog(*log, 0, middle.base_offset, {.at_end = false}));
+  for (const int64_t offset : {middle.base_offset, second - 1}) {
+    INFO("reading offset " << offset);
+    const absl::Status s = log->Read(offset, 1).status();
+    CHECK(s.code() == absl::StatusCode::kDataLoss);
+    CHECK_THAT(std::string(s.message()), Catch::Matchers::Contains(middle.path));
+  }
   // The later segments are unharmed.
   REQUIRE_OK(VerifyLog(*log, second, end));
 }
