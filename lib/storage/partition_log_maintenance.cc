@@ -239,7 +239,11 @@ absl::Status PartitionLog::ReplaceSegments(const std::vector<int64_t>& replaced,
   absl::StatusOr<std::shared_ptr<Segment>> fresh =
       Segment::Open(fs_, dir_, base, options_.segment, /*writable=*/false);
   if (fresh.ok()) {
-    if (absl::Status s = (*fresh)->LoadTrusted(); !s.ok()) fresh = s;
+    // The copy was just written and synced: damage in it is a failure of the
+    // swap, not a segment to serve in part.
+    absl::Status s = (*fresh)->LoadTrusted();
+    if (s.ok()) s = (*fresh)->damage();
+    if (!s.ok()) fresh = s;
   }
   if (!fresh.ok()) return unfinished(fresh.status());
   uint64_t old_bytes = 0;
