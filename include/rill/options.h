@@ -199,7 +199,8 @@ struct RILL_EXPORT LogOptions {
   //   true: each batch is written into the page cache with pwritev, as
   //     write() does. Segments are mapped read-only, so a stray write
   //     through a pointer cannot reach the log; nothing is prefaulted and
-  //     `prefault` is ignored; a consumer faults in the pages it reads.
+  //     `prefault` is ignored; a consumer faults in the pages it reads,
+  //     except that one waiting at the end maps the next page or two first.
   // What it survives is the same. Measured on two vCPUs (bench/RESULTS.md):
   // four producers on four partitions reach twice one producer rather than
   // about 1.6x, and no background thread takes a core from anyone; one

@@ -324,6 +324,10 @@ absl::StatusOr<size_t> Consumer::Impl::Fetch() {
 void Consumer::Impl::Wait(absl::Time deadline) {
   const absl::Time now = absl::Now();
   if (now >= deadline) return;
+  // While it waits, this consumer has time to map the pages the next
+  // records will land in, where no writer maps them: then it does not
+  // fault them in once they have come.
+  for (const Assigned& a : assigned_) a.partition->log().WarmTail();
   if (options_.busy_poll > absl::ZeroDuration()) {
     const absl::Time spin_end = std::min(deadline, options_.busy_poll == absl::InfiniteDuration()
                                                        ? absl::InfiniteFuture()

@@ -593,6 +593,17 @@ absl::StatusOr<int64_t> PartitionLog::OffsetForTimestamp(int64_t ts) const {
   }
 }
 
+void PartitionLog::WarmTail() const {
+  if (!options_.segment.write_through_file) return;
+  std::shared_ptr<Segment> active;
+  {
+    MutexLock lock(&segments_mu_);
+    if (segments_.empty()) return;  // Closed.
+    active = segments_.back().segment;
+  }
+  if (active != nullptr) active->WarmReaderPages();
+}
+
 absl::Status PartitionLog::Close() {
   // Lead first, as a syncing caller does before it takes append_mu_: a sync
   // in flight holds sealed segments that Close() would otherwise count as

@@ -176,6 +176,12 @@ class PartitionLog {
   // ts, or end_offset() if there is none.
   absl::StatusOr<int64_t> OffsetForTimestamp(int64_t ts) const;
 
+  // WarmTail(): for a reader about to wait at the end of the log: maps the
+  // pages the next appends will fill, where no writer maps them ahead
+  // (Segment::WarmReaderPages). A no-op unless segments are written through
+  // their files.
+  void WarmTail() const;
+
   // Sync(): returns once every batch appended before the call is durable
   // (survives a loss of power). Concurrent callers share syncs.
   // kFailedPrecondition once closed (Close made everything durable).

@@ -532,6 +532,19 @@ void Segment::MapBehind() {
   map_behind_pending_.store(false, std::memory_order_release);
 }
 
+void Segment::WarmReaderPages() {
+  if (!options_.write_through_file) return;
+  const uint64_t from = size() / kPopulatePage * kPopulatePage;
+  if (from + 2 * kPopulatePage <= reader_warmed_.load(std::memory_order_relaxed)) return;
+  // Not once sealed: Seal trims the file after the data.
+  MutexLock lock(&populate_mu_);
+  const uint64_t start = std::max(from, reader_warmed_.load(std::memory_order_relaxed));
+  const uint64_t to = std::min(from + 2 * kPopulatePage, log_->allocated());
+  if (sealed() || to <= start) return;
+  log_->PopulateRead(start, to);
+  reader_warmed_.store(to, std::memory_order_relaxed);
+}
+
 void Segment::PopulateOnWriter(uint64_t appended) {
   const uint64_t end = size();
   MutexLock lock(&populate_mu_);

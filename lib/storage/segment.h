@@ -262,6 +262,15 @@ class Segment {
   // no-op once sealed.
   void MapBehind();
 
+  // WarmReaderPages(): for a reader about to wait at the end of a segment
+  // written through its file (write_through_file), where nothing maps pages
+  // ahead: maps, for reading, the page the next batch will start in and the
+  // one after, so that the reader does not fault them in once the batch has
+  // come. A syscall only when the end has reached a page not mapped this
+  // way yet. Safe from any thread, alongside appends; a no-op in other
+  // segments, and once sealed.
+  void WarmReaderPages();
+
   // FindBatch(offset): position of the first batch whose last offset is at
   // or past `offset`, or size() if none is. kDataLoss if a header on the way
   // is damaged.
@@ -423,6 +432,8 @@ class Segment {
   // Pages before mapped_behind_ were mapped for readers by MapBehind.
   std::atomic<bool> map_behind_pending_{false};
   std::atomic<uint64_t> mapped_behind_{0};
+  // Pages before reader_warmed_ were mapped by WarmReaderPages.
+  std::atomic<uint64_t> reader_warmed_{0};
 
   // SyncAheadEnd(end): where SyncTo(end) stops writing: `end`, or past it
   // when the sync is small and reaches beyond written_ahead_.

@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "format/batch_builder.h"
@@ -397,6 +400,53 @@ TEST_CASE("Segment: written through its file, nothing asks to fault pages in", "
   } else {
     CHECK(writer.populate_requests() > 0);
   }
+  CheckContent(*segment, writer);
+}
+
+// Whether the page holding `p` is in this process's page tables (bit 63 of
+// its /proc/self/pagemap entry): mapped, not merely in the page cache.
+bool PageMapped(const char* p) {
+  const int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  uint64_t entry = 0;
+  const auto at = static_cast<off_t>(reinterpret_cast<uintptr_t>(p) / 4096 * sizeof(entry));
+  const ssize_t n = pread(fd, &entry, sizeof(entry), at);
+  close(fd);
+  REQUIRE(n == static_cast<ssize_t>(sizeof(entry)));
+  return (entry >> 63) != 0;
+}
+
+TEST_CASE("Segment: a reader at the end of a segment written through its file maps the next pages",
+          "[segment]") {
+  TestFs t(FsKind::kPosix);
+  const bool write_through_file = GENERATE(false, true);
+  INFO((write_through_file ? "appended by write" : "appended by mapping"));
+  SegmentOptions options = SmallOptions();  // Nothing faults pages in ahead.
+  options.write_through_file = write_through_file;
+  std::mt19937_64 rng(12);
+  auto segment = Unwrap(Segment::Create(t.fs(), t.root(), kBase, options));
+  SegmentWriter writer(*segment);
+  Fill(writer, 10 << 10, rng);
+  const uint64_t page = RoundDown(segment->size(), 4096);
+  const char* next = segment->data() + page + 4096;
+  REQUIRE(page + 2 * 4096 <= segment->allocated_bytes());
+  REQUIRE_FALSE(PageMapped(next));
+
+  segment->WarmReaderPages();
+  // Written through the file, the page after the end's is mapped (the
+  // kernel's fault-around may map a few more). In a segment the writer
+  // maps, the reader leaves that to the writer.
+  CHECK(PageMapped(next) == write_through_file);
+  // The writer's bytes land in the pages the reader mapped: it reads them.
+  Fill(writer, 30 << 10, rng);
+  CheckContent(*segment, writer);
+  segment->WarmReaderPages();
+  const char* now_next = segment->data() + RoundDown(segment->size(), 4096) + 4096;
+  CHECK(PageMapped(now_next) == write_through_file);
+
+  // Sealed: the file is trimmed to its data, and nothing more is mapped.
+  REQUIRE_OK(segment->Seal());
+  segment->WarmReaderPages();
   CheckContent(*segment, writer);
 }
 
