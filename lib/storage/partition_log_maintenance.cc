@@ -113,15 +113,16 @@ absl::StatusOr<DeletedSegments> PartitionLog::DeleteOldestSegments(int64_t count
     const int64_t base = victim->base_offset();
     absl::StatusOr<int64_t> records = victim->RecordCount();
     if (!records.ok()) {
-      // Damaged headers: count the offsets it spans instead.
       Log(LogSeverity::kWarning, absl::StrCat("counting the records of ", victim->path(), ": ",
                                               records.status().message()));
-      records = victim->next_offset() - base;
     }
     {
       MutexLock lock(&segments_mu_);
       // Close() empties the list: stop there.
       if (segments_.size() < 2 || segments_.front().segment != victim) break;
+      // Damaged headers: count the offsets it spans instead, up to the next
+      // segment (those past the damage included).
+      if (!records.ok()) records = segments_[1].base_offset - base;
       segments_.erase(segments_.begin());
     }
     victim->MarkRemoved();
