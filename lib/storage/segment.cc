@@ -518,31 +518,32 @@ PopulateRequest Segment::NextMapBehind(uint64_t end, int64_t now_ms) {
 
 void Segment::MapBehind() {
   const uint64_t end = size();
-  uint64_t from = mapped_behind_.load(std::memory_order_relaxed);
-  while (from < end) {
-    // Not once sealed: DiscardWriterMapping maps a sealed segment for
-    // readers, and Seal trims the file after the data.
-    MutexLock lock(&populate_mu_);
-    const uint64_t to = std::min(end, from + kPopulateStep);
-    if (sealed() || to <= from) break;
-    log_->PopulateRead(from, to);
-    from = to;
-    mapped_behind_.store(from, std::memory_order_relaxed);
+  for (uint64_t from = mapped_behind_.load(std::memory_order_relaxed); from < end;
+       from += kPopulateStep) {
+    if (!MapForReading(from, std::min(end, from + kPopulateStep), &mapped_behind_)) break;
   }
   map_behind_pending_.store(false, std::memory_order_release);
 }
 
 void Segment::WarmReaderPages() {
   if (!options_.write_through_file) return;
-  const uint64_t from = size() / kPopulatePage * kPopulatePage;
-  if (from + 2 * kPopulatePage <= reader_warmed_.load(std::memory_order_relaxed)) return;
-  // Not once sealed: Seal trims the file after the data.
-  MutexLock lock(&populate_mu_);
-  const uint64_t start = std::max(from, reader_warmed_.load(std::memory_order_relaxed));
+  const uint64_t from = RoundDown(size(), kPopulatePage);
   const uint64_t to = std::min(from + 2 * kPopulatePage, log_->allocated());
-  if (sealed() || to <= start) return;
-  log_->PopulateRead(start, to);
-  reader_warmed_.store(to, std::memory_order_relaxed);
+  if (to <= reader_warmed_.load(std::memory_order_relaxed)) return;
+  MapForReading(from, to, &reader_warmed_);
+}
+
+bool Segment::MapForReading(uint64_t from, uint64_t to, std::atomic<uint64_t>* mapped) {
+  MutexLock lock(&populate_mu_);
+  // Not once sealed: DiscardWriterMapping maps a sealed segment for readers,
+  // and Seal trims the file after the data.
+  if (sealed()) return false;
+  from = std::max(from, mapped->load(std::memory_order_relaxed));
+  if (to > from) {
+    log_->PopulateRead(from, to);
+    mapped->store(to, std::memory_order_relaxed);
+  }
+  return true;
 }
 
 void Segment::PopulateOnWriter(uint64_t appended) {

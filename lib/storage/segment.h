@@ -351,6 +351,10 @@ class Segment {
   // task may take a core for this writer: not while it appends flat out
   // with no core spare. Writer only.
   bool UpdatePace(uint64_t end, int64_t now_ms);
+  // MapForReading(from, to, mapped): maps the pages of [from, to) not below
+  // *mapped for reading (MappedFile::PopulateRead) and raises *mapped to
+  // `to`, under populate_mu_. False, mapping nothing, once sealed.
+  bool MapForReading(uint64_t from, uint64_t to, std::atomic<uint64_t>* mapped);
   // Whether a scan stopped only at zeros: space allocated ahead of a writer.
   bool EndsInZeros(const ScanResult& r, uint64_t end) const;
   void IndexBatch(uint64_t position, const BatchHeader& h, int64_t max_ts_so_far,
