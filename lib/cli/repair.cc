@@ -287,8 +287,20 @@ int Repairer::Run(const std::string& dir) {
   absl::StatusOr<std::vector<PartitionFiles>> partitions = ListPartitions(dir);
   if (!partitions.ok()) return Fail(partitions.status());
   std::map<std::string, int32_t> counts;
+  int64_t unreadable = 0;
   for (const TopicFile& t : *topics) {
-    if (t.config.ok()) counts[t.name] = t.config->partitions;
+    if (t.config.ok()) {
+      counts[t.name] = t.config->partitions;
+      continue;
+    }
+    // Without its settings a topic's partitions cannot be told from
+    // leftovers, and guessing them (partitions, retention, quota) could
+    // lose records later: the operator mends the text file by hand.
+    ++unreadable;
+    std::fprintf(stderr,
+                 "rill: %s; the topic's partitions were not checked: mend the file by hand "
+                 "(key=value lines, see docs/FORMAT.md) and run repair again\n",
+                 std::string(ToStd(t.config.status().message())).c_str());
   }
   for (const PartitionFiles& p : *partitions) {
     auto it = counts.find(p.topic);
@@ -302,6 +314,9 @@ int Repairer::Run(const std::string& dir) {
       static_cast<long long>(partitions_), static_cast<long long>(dropped_),
       static_cast<long long>(deleted_), static_cast<long long>(indexes_),
       static_cast<long long>(epochs_));
+  if (unreadable > 0) {
+    return Fail(absl::StrFormat("topics whose settings cannot be read: %d", unreadable));
+  }
   return kExitOk;
 }
 

@@ -124,7 +124,8 @@ void Verifier::CheckMeta(const std::string& dir) {
   absl::StatusOr<std::string> text = ReadFileToString(*FileSystem::Default(), path);
   if (!text.ok())
     return Report(Severity::kError, path, std::nullopt, ToStd(text.status().message()));
-  absl::StatusOr<std::map<std::string, std::string>> properties = core::ParseProperties(*text);
+  absl::StatusOr<std::map<std::string, std::string>> properties =
+      core::ParseProperties(path, *text);
   int version = 0;
   if (!properties.ok() || !absl::SimpleAtoi((*properties)["version"], &version) || version < 1) {
     return Report(Severity::kError, path, std::nullopt, "has no valid version");

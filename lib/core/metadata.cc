@@ -12,7 +12,8 @@
 
 namespace rill::core {
 
-absl::StatusOr<std::map<std::string, std::string>> ParseProperties(std::string_view text) {
+absl::StatusOr<std::map<std::string, std::string>> ParseProperties(std::string_view path,
+                                                                   std::string_view text) {
   std::map<std::string, std::string> properties;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(ToAbsl(text), '\n')) {
@@ -21,7 +22,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseProperties(std::string_v
     if (line.empty() || line[0] == '#') continue;
     const size_t eq = line.find('=');
     if (eq == absl::string_view::npos) {
-      return absl::DataLossError(absl::StrCat("line ", line_number, " is not key=value: ", line));
+      return absl::DataLossError(
+          absl::StrCat(ToAbsl(path), ": line ", line_number, " is not key=value: ", line));
     }
     properties[std::string(absl::StripAsciiWhitespace(line.substr(0, eq)))] =
         std::string(absl::StripAsciiWhitespace(line.substr(eq + 1)));
@@ -85,7 +87,7 @@ absl::Status CheckLogFormat(FileSystem& fs, const std::string& dir) {
         FormatProperties({{"version", absl::StrCat(kLogFormatVersion)}}, "rill log"));
   }
   RETURN_IF_ERROR(text.status());
-  ASSIGN_OR_RETURN(auto properties, ParseProperties(*text));
+  ASSIGN_OR_RETURN(auto properties, ParseProperties(path, *text));
   int version = 0;
   if (!absl::SimpleAtoi(properties["version"], &version) || version < 1) {
     return absl::DataLossError(absl::StrCat(path, " has no valid version"));
@@ -120,7 +122,7 @@ absl::StatusOr<TopicConfig> ReadTopicConfig(FileSystem& fs, const std::string& d
                                             std::string_view name) {
   const std::string path = TopicConfigPath(dir, name);
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path));
-  ASSIGN_OR_RETURN(auto properties, ParseProperties(text));
+  ASSIGN_OR_RETURN(auto properties, ParseProperties(path, text));
   TopicConfig config;
   for (const auto& [key, value] : properties) {
     if (absl::Status s = config.Set(key, value); !s.ok()) {

@@ -31,9 +31,11 @@ inline constexpr std::string_view kTopicsDir = "topics";
 // Appended to a topic file's name while it is written.
 inline constexpr std::string_view kTopicTempSuffix = "~tmp";
 
-// ParseProperties(text): the key=value pairs of a properties file.
-// kDataLoss naming the line for a line that is neither.
-absl::StatusOr<std::map<std::string, std::string>> ParseProperties(std::string_view text);
+// ParseProperties(path, text): the key=value pairs of the properties file at
+// `path` (named in errors only). kDataLoss naming the file and the line for a
+// line that is neither a pair, a comment nor blank.
+absl::StatusOr<std::map<std::string, std::string>> ParseProperties(std::string_view path,
+                                                                   std::string_view text);
 std::string FormatProperties(const std::map<std::string, std::string>& properties,
                              std::string_view comment);
 

@@ -4,7 +4,8 @@
 # --truncate cuts the partition at the first damaged batch; a damaged
 # partitionLeaderEpoch is restored, a damaged index removed (the next open
 # rebuilds it). After each, verify exits 0 and consume reads what was kept.
-# Refused while the log is open; --dry-run changes nothing.
+# A topic whose settings cannot be read is named and left alone. Refused
+# while the log is open; --dry-run changes nothing.
 . "$(dirname "$0")/lib.sh"
 
 # flip FILE POSITION: inverts the bits of one byte in place.
@@ -129,6 +130,27 @@ expect_records "$(seq 1 "$base")"
 echo after | "$RILL" produce r || fail "produce after the repair"
 expect_exit 0 "$RILL" consume r --from "$base"
 [ "$(cat "$WORK/out")" = "after" ] || fail "offsets do not go on from $base"
+
+# A topic whose settings file cannot be read: repair names the file, leaves
+# the topic's partitions as they are and fails until the file is mended.
+fresh
+cp "$RILL_DIR/topics/r" "$WORK/settings"
+echo "garbled" >>"$RILL_DIR/topics/r"
+read -r pos base last <<<"$(batch "$seg" 2)"
+flip "$seg" $((pos + 100))
+before=$(snapshot "$RILL_DIR/r-0")
+expect_exit 1 "$RILL" repair --skip
+expect_in err "topics/r: line [0-9]+ is not key=value: garbled"
+expect_in err "mend the file by hand"
+expect_in err "topics whose settings cannot be read: 1"
+[ "$(snapshot "$RILL_DIR/r-0")" = "$before" ] || fail "repair changed a topic it could not read"
+expect_exit 1 "$RILL" consume r --from beginning
+expect_in err "topics/r: line [0-9]+ is not key=value"
+cp "$WORK/settings" "$RILL_DIR/topics/r"
+expect_exit 0 "$RILL" repair --skip
+expect_in out "^repaired 1 of 1 partitions"
+expect_exit 0 "$RILL" verify
+expect_records "$(without "$base" "$last")"
 
 # Not while the log is open.
 "$RILL" consume r --follow >/dev/null 2>&1 &

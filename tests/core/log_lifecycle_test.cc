@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +72,25 @@ TEST_CASE("Log::Open refuses a path that is not a log directory", "[log]") {
     INFO(log.status().message());
     CHECK(Contains(log.status(), "version 2"));
     CHECK(Contains(log.status(), "newer"));
+  }
+  SECTION("a damaged settings file is data loss naming the file and the line") {
+    {
+      absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(dir.path());
+      REQUIRE_OK(log);
+      REQUIRE_OK((*log)->CreateTopic("t"));
+    }
+    for (const std::string& path : {dir.Join("meta.properties"), dir.Join("topics/t")}) {
+      REQUIRE(std::filesystem::exists(path));
+      std::ifstream in(path, std::ios::binary);
+      const std::string before((std::istreambuf_iterator<char>(in)), {});
+      WriteFile(path, "# rill\nversion=1\npartitions=1\n\x7f garbled\n");
+      absl::StatusOr<std::unique_ptr<Log>> log = Log::Open(dir.path());
+      REQUIRE_CODE(log, kDataLoss);
+      INFO(log.status().message());
+      CHECK(Contains(log.status(), path + ": line 4 is not key=value"));
+      WriteFile(path, before);
+      REQUIRE_OK(Log::Open(dir.path()));
+    }
   }
 }
 
