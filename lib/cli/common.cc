@@ -15,8 +15,12 @@ namespace rill::cli {
 
 int Fail(const absl::Status& status) { return Fail(ToStd(status.message())); }
 
-int Fail(std::string_view message) {
+void PrintError(std::string_view message) {
   std::fprintf(stderr, "rill: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+int Fail(std::string_view message) {
+  PrintError(message);
   return kExitFailure;
 }
 

@@ -43,6 +43,9 @@ struct Context {
   std::function<int()> action;
 };
 
+// PrintError(message): prints "rill: <message>" on stderr, for an error the
+// command reports and goes on past.
+void PrintError(std::string_view message);
 // Fail(status) / Fail(message): prints "rill: <message>" on stderr and
 // returns kExitFailure.
 int Fail(const absl::Status& status);

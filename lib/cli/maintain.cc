@@ -52,7 +52,7 @@ int Maintain(const Context& ctx, const MaintainOptions& options) {
   }
   out += "\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
-  for (const std::string& e : report->errors) std::fprintf(stderr, "rill: %s\n", e.c_str());
+  for (const std::string& e : report->errors) PrintError(e);
   if (std::fflush(stdout) != 0) return Fail("writing to stdout failed");
   return report->errors.empty() ? kExitOk : kExitFailure;
 }

@@ -297,10 +297,9 @@ int Repairer::Run(const std::string& dir) {
     // leftovers, and guessing them (partitions, retention, quota) could
     // lose records later: the operator mends the text file by hand.
     ++unreadable;
-    std::fprintf(stderr,
-                 "rill: %s; the topic's partitions were not checked: mend the file by hand "
-                 "(key=value lines, see docs/FORMAT.md) and run repair again\n",
-                 std::string(ToStd(t.config.status().message())).c_str());
+    PrintError(absl::StrCat(t.config.status().message(),
+                            "; the topic's partitions were not checked: mend the file by hand "
+                            "(key=value lines, see docs/FORMAT.md) and run repair again"));
   }
   for (const PartitionFiles& p : *partitions) {
     auto it = counts.find(p.topic);
